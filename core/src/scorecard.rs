@@ -1,0 +1,541 @@
+//! The scorecard: its definition (data a risk team edits as JSON) and
+//! [`Scorecard::evaluate`], which turns an application into an assessment.
+//!
+//! Read top to bottom, this file is the whole rule book of SPEC §1.
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::exact::{div_round_half_up, quotient_at_most, Amount, Fixed, INPUT_SCALE, PARAM_SCALE};
+use ethnum::I256;
+
+/// What a risk team writes: every weight, band and threshold of a scorecard.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Definition {
+    /// Flat margin over the whole tenor: installment = amount × (1 + rate) / tenor.
+    pub margin_rate: Decimal,
+    /// Points every application starts with.
+    pub base_points: i32,
+    /// The score is clamped into `[min, max]`.
+    pub score_bounds: ScoreBounds,
+    /// Debt service ratio: installment / monthly income.
+    pub dsr: DsrRule,
+    /// Asset coverage ratio: assets / loan amount.
+    pub acr: AcrRule,
+    pub tenor: TenorRule,
+    pub default_probability: ProbabilityRule,
+    pub segments: SegmentRule,
+    /// First matching persona wins.
+    pub personas: Vec<PersonaRule>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScoreBounds {
+    pub min: i32,
+    pub max: i32,
+}
+
+/// DSR bands: the first band whose `max_ratio` the DSR does not exceed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DsrRule {
+    pub no_income_points: i32,
+    pub bands: Vec<MaxRatioBand>,
+    pub above_points: i32,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MaxRatioBand {
+    pub max_ratio: Decimal,
+    pub points: i32,
+}
+
+/// ACR bands: the first band whose `min_ratio` the ACR reaches.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AcrRule {
+    pub no_amount_points: i32,
+    pub bands: Vec<MinRatioBand>,
+    pub below_points: i32,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MinRatioBand {
+    pub min_ratio: Decimal,
+    pub points: i32,
+}
+
+/// Tenor bands: the first band whose `max_months` the tenor does not exceed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TenorRule {
+    pub bands: Vec<TenorBand>,
+    pub above_points: i32,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TenorBand {
+    pub max_months: i32,
+    pub points: i32,
+}
+
+/// Default probability: the first band whose `min_score` the score reaches.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProbabilityRule {
+    pub bands: Vec<ProbabilityBand>,
+    pub otherwise: Decimal,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProbabilityBand {
+    pub min_score: i32,
+    pub probability: Decimal,
+}
+
+/// Segment: the first band whose `min_score` the score reaches.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SegmentRule {
+    pub bands: Vec<SegmentBand>,
+    pub otherwise: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SegmentBand {
+    pub min_score: i32,
+    pub name: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PersonaRule {
+    pub segment: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_score: Option<i32>,
+    pub name: String,
+}
+
+/// One loan application, exact.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Application {
+    pub monthly_income: Amount,
+    pub assets: Amount,
+    pub loan_amount: Amount,
+    pub tenor_months: i32,
+}
+
+/// Which band of a factor an application fell into. Bands are numbered as
+/// in [`Scorecard::dsr_steps`] and friends; the numbers key per-backend caches
+/// of values that depend on bands only (the reason codes array).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Bands {
+    pub dsr: u8,
+    pub acr: u8,
+    pub tenor: u8,
+}
+
+/// The scorecard's verdict on one application. Text fields are indices into
+/// the scorecard's lists so a caller can reuse prebuilt values per row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Assessment {
+    pub credit_score: i32,
+    /// Index into [`Scorecard::probabilities`].
+    pub default_probability: u8,
+    /// Index into [`Scorecard::segment_names`].
+    pub segment: u8,
+    /// installment / income rounded to 2 places; 0 without income.
+    pub dsr: Fixed,
+    /// installment rounded to 2 places.
+    pub monthly_installment: Fixed,
+    pub dsr_points: i32,
+    pub acr_points: i32,
+    pub tenor_points: i32,
+    /// Index into [`Scorecard::persona_names`].
+    pub persona: u8,
+    pub bands: Bands,
+}
+
+/// A step of a factor: its points, and the reason code naming it when it is
+/// below the factor's best points.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Step {
+    pub points: i32,
+    pub reason: Option<String>,
+    pub lost: i32,
+}
+
+/// Why a definition cannot be a scorecard; `path` is a JSON path.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DefinitionError {
+    pub path: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for DefinitionError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.path, self.message)
+    }
+}
+
+/// A validated definition, with every parameter turned into the exact
+/// integers [`Scorecard::evaluate`] compares with.
+#[derive(Clone, Debug)]
+pub struct Scorecard {
+    definition: Definition,
+    /// (1 + margin_rate) in units of 10^-6.
+    one_plus_margin: I256,
+    /// DSR band edges in units of 10^-6, ascending.
+    dsr_edges: Vec<I256>,
+    /// ACR band edges in units of 10^-6, descending.
+    acr_edges: Vec<I256>,
+    /// Steps of each factor. DSR: no income, bands…, above.
+    /// ACR: no amount, bands…, below. Tenor: bands…, above.
+    pub dsr_steps: Vec<Step>,
+    pub acr_steps: Vec<Step>,
+    pub tenor_steps: Vec<Step>,
+    pub probabilities: Vec<Decimal>,
+    pub segment_names: Vec<String>,
+    pub persona_names: Vec<String>,
+    /// persona index per (segment, score ≥ min_score?) resolved at compile
+    /// time would need the score; kept as rules.
+    persona_rules: Vec<(u8, Option<i32>, u8)>,
+}
+
+impl Scorecard {
+    /// Validates a definition and prepares it for scoring.
+    pub fn new(definition: Definition) -> Result<Scorecard, DefinitionError> {
+        crate::validate::check(&definition)?;
+        let param = |d: Decimal| I256::from(to_param_units(d));
+        let d = &definition;
+
+        let one_plus_margin = I256::from(10i128.pow(PARAM_SCALE)) + param(d.margin_rate);
+        let dsr_edges = d.dsr.bands.iter().map(|b| param(b.max_ratio)).collect();
+        let acr_edges = d.acr.bands.iter().map(|b| param(b.min_ratio)).collect();
+
+        let best_dsr = d
+            .dsr
+            .bands
+            .iter()
+            .map(|b| b.points)
+            .chain([d.dsr.above_points])
+            .max()
+            .unwrap_or(0);
+        let mut dsr_steps = vec![step(
+            d.dsr.no_income_points,
+            best_dsr,
+            || "no_income".to_string(),
+            true,
+        )];
+        let mut previous: Option<Decimal> = None;
+        for b in &d.dsr.bands {
+            dsr_steps.push(step(
+                b.points,
+                best_dsr,
+                || format!("dsr_over_{}", percent(previous)),
+                false,
+            ));
+            previous = Some(b.max_ratio);
+        }
+        dsr_steps.push(step(
+            d.dsr.above_points,
+            best_dsr,
+            || format!("dsr_over_{}", percent(previous)),
+            false,
+        ));
+
+        let best_acr = d
+            .acr
+            .bands
+            .iter()
+            .map(|b| b.points)
+            .chain([d.acr.below_points])
+            .max()
+            .unwrap_or(0);
+        let mut acr_steps = vec![Step {
+            points: d.acr.no_amount_points,
+            reason: None,
+            lost: 0,
+        }];
+        let mut previous: Option<Decimal> = None;
+        for b in &d.acr.bands {
+            acr_steps.push(step(
+                b.points,
+                best_acr,
+                || format!("assets_under_{}", percent(previous)),
+                false,
+            ));
+            previous = Some(b.min_ratio);
+        }
+        acr_steps.push(step(
+            d.acr.below_points,
+            best_acr,
+            || format!("assets_under_{}", percent(previous)),
+            false,
+        ));
+
+        let best_tenor = d
+            .tenor
+            .bands
+            .iter()
+            .map(|b| b.points)
+            .chain([d.tenor.above_points])
+            .max()
+            .unwrap_or(0);
+        let mut tenor_steps = Vec::new();
+        let mut previous: Option<i32> = None;
+        for b in &d.tenor.bands {
+            tenor_steps.push(step(
+                b.points,
+                best_tenor,
+                || format!("tenor_over_{}", previous.unwrap_or(0)),
+                false,
+            ));
+            previous = Some(b.max_months);
+        }
+        tenor_steps.push(step(
+            d.tenor.above_points,
+            best_tenor,
+            || format!("tenor_over_{}", previous.unwrap_or(0)),
+            false,
+        ));
+
+        let probabilities = d
+            .default_probability
+            .bands
+            .iter()
+            .map(|b| b.probability)
+            .chain([d.default_probability.otherwise])
+            .collect();
+        let segment_names: Vec<String> = d
+            .segments
+            .bands
+            .iter()
+            .map(|b| b.name.clone())
+            .chain([d.segments.otherwise.clone()])
+            .collect();
+        let mut persona_names: Vec<String> = Vec::new();
+        let mut persona_rules = Vec::new();
+        for p in &d.personas {
+            let segment = segment_names
+                .iter()
+                .position(|s| *s == p.segment)
+                .unwrap_or(0) as u8;
+            let name = match persona_names.iter().position(|n| *n == p.name) {
+                Some(i) => i,
+                None => {
+                    persona_names.push(p.name.clone());
+                    persona_names.len() - 1
+                }
+            } as u8;
+            persona_rules.push((segment, p.min_score, name));
+        }
+
+        Ok(Scorecard {
+            one_plus_margin,
+            dsr_edges,
+            acr_edges,
+            dsr_steps,
+            acr_steps,
+            tenor_steps,
+            probabilities,
+            segment_names,
+            persona_names,
+            persona_rules,
+            definition,
+        })
+    }
+
+    pub fn definition(&self) -> &Definition {
+        &self.definition
+    }
+
+    /// Scores one application. Never fails: inputs were validated when the
+    /// [`Application`] was built, and the scorecard when it was compiled.
+    pub fn evaluate(&self, app: &Application) -> Assessment {
+        let income = app.monthly_income.wide();
+        let tenor = I256::from(app.tenor_months.max(1));
+
+        // installment = amount × (1 + margin) / tenor, kept as the exact
+        // quotient `repayable / tenor` (repayable in units of 10^-26).
+        let repayable = app.loan_amount.wide() * self.one_plus_margin;
+        let monthly_installment = Fixed::cents(div_round_half_up(
+            repayable,
+            tenor * I256::from(10i128.pow(INPUT_SCALE + PARAM_SCALE - 2)),
+        ));
+
+        // DSR: installment / income ≤ edge  ⇔  repayable / tenor ≤ edge × income.
+        let (dsr_band, dsr) = if income <= 0 {
+            (0, Fixed::cents(0))
+        } else {
+            let (q, r) = (repayable / tenor, repayable % tenor);
+            let band = self
+                .dsr_edges
+                .iter()
+                .position(|&edge| quotient_at_most(q, r, edge * income));
+            let band = band.map_or(self.dsr_edges.len() + 1, |i| i + 1);
+            // dsr in hundredths = repayable / (tenor × income × 10^4)
+            let dsr = Fixed::cents(div_round_half_up(
+                repayable,
+                tenor * income * I256::from(10i128.pow(PARAM_SCALE - 2)),
+            ));
+            (band, dsr)
+        };
+
+        // ACR: assets / amount ≥ edge  ⇔  assets ≥ edge × amount.
+        let acr_band = if app.loan_amount.is_zero() {
+            0
+        } else {
+            let assets = app.assets.wide() * I256::from(10i128.pow(PARAM_SCALE));
+            let amount = app.loan_amount.wide();
+            let band = self
+                .acr_edges
+                .iter()
+                .position(|&edge| assets >= edge * amount);
+            band.map_or(self.acr_edges.len() + 1, |i| i + 1)
+        };
+
+        let tenor_band = self
+            .definition
+            .tenor
+            .bands
+            .iter()
+            .position(|b| app.tenor_months <= b.max_months);
+        let tenor_band = tenor_band.unwrap_or(self.definition.tenor.bands.len());
+
+        let dsr_points = self.dsr_steps[dsr_band].points;
+        let acr_points = self.acr_steps[acr_band].points;
+        let tenor_points = self.tenor_steps[tenor_band].points;
+
+        let bounds = &self.definition.score_bounds;
+        let raw = i64::from(self.definition.base_points)
+            + i64::from(dsr_points)
+            + i64::from(acr_points)
+            + i64::from(tenor_points);
+        let credit_score = raw.clamp(i64::from(bounds.min), i64::from(bounds.max)) as i32;
+
+        let default_probability = first_reached(
+            self.definition
+                .default_probability
+                .bands
+                .iter()
+                .map(|b| b.min_score),
+            credit_score,
+        );
+        let segment = first_reached(
+            self.definition.segments.bands.iter().map(|b| b.min_score),
+            credit_score,
+        );
+        let persona = self.persona_for(segment, credit_score);
+
+        Assessment {
+            credit_score,
+            default_probability,
+            segment,
+            dsr,
+            monthly_installment,
+            dsr_points,
+            acr_points,
+            tenor_points,
+            persona,
+            bands: Bands {
+                dsr: dsr_band as u8,
+                acr: acr_band as u8,
+                tenor: tenor_band as u8,
+            },
+        }
+    }
+
+    fn persona_for(&self, segment: u8, score: i32) -> u8 {
+        self.persona_rules
+            .iter()
+            .find(|(s, min, _)| *s == segment && min.is_none_or(|m| score >= m))
+            .map_or(0, |&(_, _, name)| name)
+    }
+
+    /// Reason codes of an assessment's bands: one per factor below its best
+    /// band, most points lost first; ties keep the order dsr, acr, tenor.
+    pub fn reasons(&self, bands: Bands) -> Vec<&str> {
+        let mut lost: Vec<&Step> = [
+            &self.dsr_steps[bands.dsr as usize],
+            &self.acr_steps[bands.acr as usize],
+            &self.tenor_steps[bands.tenor as usize],
+        ]
+        .into_iter()
+        .filter(|s| s.reason.is_some())
+        .collect();
+        lost.sort_by_key(|s| -s.lost); // stable
+        lost.into_iter()
+            .filter_map(|s| s.reason.as_deref())
+            .collect()
+    }
+
+    /// Every distinct [`Bands`] value is `index() < band_combinations()`.
+    pub fn band_combinations(&self) -> usize {
+        self.dsr_steps.len() * self.acr_steps.len() * self.tenor_steps.len()
+    }
+
+    pub fn bands_index(&self, bands: Bands) -> usize {
+        (bands.dsr as usize * self.acr_steps.len() + bands.acr as usize) * self.tenor_steps.len()
+            + bands.tenor as usize
+    }
+
+    pub fn segment_name(&self, a: &Assessment) -> &str {
+        &self.segment_names[a.segment as usize]
+    }
+
+    pub fn persona_name(&self, a: &Assessment) -> &str {
+        &self.persona_names[a.persona as usize]
+    }
+
+    pub fn probability(&self, a: &Assessment) -> Decimal {
+        self.probabilities[a.default_probability as usize]
+    }
+
+    /// The old API's recommendation line: `Segment MEDIUM - DSR: 0.19`.
+    pub fn recommendation(&self, a: &Assessment) -> String {
+        format!(
+            "Segment {} - DSR: {}",
+            self.segment_name(a).to_uppercase(),
+            a.dsr
+        )
+    }
+}
+
+/// Index of the first band whose minimum score is reached, else the
+/// "otherwise" entry after the bands.
+fn first_reached(mins: impl ExactSizeIterator<Item = i32>, score: i32) -> u8 {
+    let n = mins.len();
+    let mut mins = mins;
+    mins.position(|m| score >= m).unwrap_or(n) as u8
+}
+
+fn step(points: i32, best: i32, reason: impl FnOnce() -> String, always: bool) -> Step {
+    let below_best = always || points < best;
+    Step {
+        points,
+        reason: below_best.then(reason),
+        lost: best - points,
+    }
+}
+
+/// An edge as a percentage for reason codes: 0.30 → "30", 1.2 → "120",
+/// 0.325 → "32_5" (codes are identifiers, so no dot).
+pub(crate) fn percent(edge: Option<Decimal>) -> String {
+    let p = (edge.unwrap_or_default() * Decimal::ONE_HUNDRED).normalize();
+    p.to_string().replace('.', "_")
+}
+
+/// A validated parameter (≤ 6 decimal places, |x| ≤ 10^6) in units of 10^-6.
+pub(crate) fn to_param_units(d: Decimal) -> i128 {
+    let mut d = d;
+    d.rescale(PARAM_SCALE);
+    d.mantissa()
+}
