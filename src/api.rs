@@ -9,13 +9,12 @@
 //! default probability, the reasons array) are built once per call site and
 //! kept in `fn_extra`; each row then forms its tuple directly.
 
-use std::fmt::Write as _;
-
 use credit_core::{reference, Application, Field, InputError, Problem, Scorecard};
 use pgrx::pg_sys::{self, Datum};
 use pgrx::prelude::*;
 
 use crate::numeric;
+use crate::tuple::{self, Constants, Header, Template};
 
 /// Declares `pg_finfo_<name>` so PostgreSQL calls `<name>` with the V1
 /// convention (what `PG_FUNCTION_INFO_V1` does in C).
@@ -40,17 +39,18 @@ struct CallSite {
     personas: Vec<Datum>,
     /// "Segment MEDIUM - DSR: " per segment.
     recommendation_prefixes: Vec<String>,
-    /// Reasons arrays by `Scorecard::bands_index`, built on first use.
-    reasons: Vec<Option<Datum>>,
+    /// The tuple header, taken from the first tuple heap_form_tuple forms.
+    header: Option<Header>,
+    /// Buffers for the per-row values.
+    scratch: Scratch,
+    /// Tuple templates by `Scorecard::bands_index`, built on first use.
+    templates: Vec<Option<Template>>,
     fn_mcxt: pg_sys::MemoryContext,
 }
 
 impl CallSite {
     /// The state kept in `flinfo->fn_extra`, made on the first call.
-    unsafe fn get<'a>(
-        fcinfo: pg_sys::FunctionCallInfo,
-        card: &'static Scorecard,
-    ) -> &'a mut CallSite {
+    unsafe fn get<'a>(fcinfo: pg_sys::FunctionCallInfo, card: &'static Scorecard) -> &'a mut CallSite {
         unsafe {
             let flinfo = (*fcinfo).flinfo;
             if (*flinfo).fn_extra.is_null() {
@@ -58,10 +58,9 @@ impl CallSite {
                 let ptr = Box::into_raw(Box::new(site));
                 // Free the Rust allocations when the call site's memory
                 // context goes away.
-                let callback = pg_sys::MemoryContextAlloc(
-                    (*flinfo).fn_mcxt,
-                    size_of::<pg_sys::MemoryContextCallback>(),
-                ) as *mut pg_sys::MemoryContextCallback;
+                let callback =
+                    pg_sys::MemoryContextAlloc((*flinfo).fn_mcxt, size_of::<pg_sys::MemoryContextCallback>())
+                        as *mut pg_sys::MemoryContextCallback;
                 (*callback).func = Some(drop_call_site);
                 (*callback).arg = ptr.cast();
                 pg_sys::MemoryContextRegisterResetCallback((*flinfo).fn_mcxt, callback);
@@ -85,15 +84,19 @@ impl CallSite {
                     "function returning a record called in a context that cannot accept it"
                 );
             }
+            if (*tupdesc).natts != 11 {
+                pg_sys::MemoryContextSwitchTo(old);
+                ereport!(
+                    ERROR,
+                    PgSqlErrorCode::ERRCODE_DATATYPE_MISMATCH,
+                    "credit.score_result must have 11 columns"
+                );
+            }
             let tupdesc = pg_sys::BlessTupleDesc(tupdesc);
             let site = CallSite {
                 tupdesc,
                 card,
-                probabilities: card
-                    .probabilities
-                    .iter()
-                    .map(|p| numeric::from_fixed((*p).into()))
-                    .collect(),
+                probabilities: card.probabilities.iter().map(|p| numeric::from_fixed((*p).into())).collect(),
                 segments: card.segment_names.iter().map(|s| text_datum(s)).collect(),
                 personas: card.persona_names.iter().map(|s| text_datum(s)).collect(),
                 recommendation_prefixes: card
@@ -101,7 +104,9 @@ impl CallSite {
                     .iter()
                     .map(|s| format!("Segment {} - DSR: ", s.to_uppercase()))
                     .collect(),
-                reasons: vec![None; card.band_combinations()],
+                header: None,
+                scratch: Scratch::default(),
+                templates: (0..card.band_combinations()).map(|_| None).collect(),
                 fn_mcxt,
             };
             pg_sys::MemoryContextSwitchTo(old);
@@ -109,57 +114,136 @@ impl CallSite {
         }
     }
 
-    /// The reasons array for these bands, built in `fn_mcxt` once.
-    fn reasons(&mut self, bands: credit_core::Bands) -> Datum {
-        let i = self.card.bands_index(bands);
-        if let Some(d) = self.reasons[i] {
-            return d;
+    /// The index of the tuple template of an assessment's bands, built once; its
+    /// reasons array lives in `fn_mcxt` (the template copies its bytes).
+    fn template(&mut self, a: &credit_core::Assessment) -> usize {
+        let i = self.card.bands_index(a.bands);
+        if self.templates[i].is_none() {
+            let codes = self.card.reasons(a.bands);
+            let template = unsafe {
+                let old = pg_sys::MemoryContextSwitchTo(self.fn_mcxt);
+                let reasons = text_array(&codes);
+                pg_sys::MemoryContextSwitchTo(old);
+                Template::new(&Constants {
+                    credit_score: a.credit_score,
+                    default_probability: self.probabilities[a.default_probability as usize],
+                    segment: self.segments[a.segment as usize],
+                    dsr_points: a.dsr_points,
+                    acr_points: a.acr_points,
+                    tenor_points: a.tenor_points,
+                    persona: self.personas[a.persona as usize],
+                    reasons,
+                })
+            };
+            self.templates[i] = Some(template);
         }
-        let codes = self.card.reasons(bands);
-        let d = unsafe {
-            let old = pg_sys::MemoryContextSwitchTo(self.fn_mcxt);
-            let d = text_array(&codes);
-            pg_sys::MemoryContextSwitchTo(old);
-            d
-        };
-        self.reasons[i] = Some(d);
-        d
+        i
     }
 
-    /// The composite `credit.score_result` of one assessment.
+    /// The composite `credit.score_result` of one assessment: the bands'
+    /// template plus this row's DSR, installment and recommendation, written
+    /// into scratch buffers reused from row to row (no palloc but the
+    /// tuple's own).
     fn score_result(&mut self, app: &Application) -> Datum {
         let a = self.card.evaluate(app);
-        let reasons = self.reasons(a.bands);
-        let recommendation = RECOMMENDATION.with_borrow_mut(|buf| {
-            buf.clear();
-            buf.push_str(&self.recommendation_prefixes[a.segment as usize]);
-            let _ = write!(buf, "{}", a.dsr);
-            text_datum(buf)
-        });
-        let mut values = [
-            Datum::from(a.credit_score),
-            self.probabilities[a.default_probability as usize],
-            self.segments[a.segment as usize],
-            numeric::from_fixed(a.dsr),
-            numeric::from_fixed(a.monthly_installment),
-            Datum::from(a.dsr_points),
-            Datum::from(a.acr_points),
-            Datum::from(a.tenor_points),
-            self.personas[a.persona as usize],
-            reasons,
-            recommendation,
-        ];
-        let mut nulls = [false; 11];
+        self.scratch.fill(&a, &self.recommendation_prefixes[a.segment as usize]);
+        let header = match self.header {
+            Some(h) => h,
+            None => {
+                let first = self.heap_form_tuple(&a);
+                match unsafe { Header::from_tuple(first.cast_mut_ptr()) } {
+                    Some(h) => *self.header.insert(h),
+                    // Not the layout we expected: stay on heap_form_tuple.
+                    None => return first,
+                }
+            }
+        };
+        let template = self.template(&a);
+        let template = self.templates[template].as_ref().expect("built by template()");
+        let s = &self.scratch;
+        let datum = template.form(&header, &s.dsr, &s.installment, &s.recommendation);
+        #[cfg(debug_assertions)]
         unsafe {
-            let tuple =
-                pg_sys::heap_form_tuple(self.tupdesc, values.as_mut_ptr(), nulls.as_mut_ptr());
-            pg_sys::HeapTupleHeaderGetDatum((*tuple).t_data)
+            // Debug builds: the direct tuple must equal heap_form_tuple's, byte for byte.
+            let expected = self.heap_form_tuple(&a).cast_mut_ptr::<u8>();
+            let got = datum.cast_mut_ptr::<u8>();
+            let len = |p: *mut u8| (*(p as *const u32) >> 2) as usize;
+            assert_eq!(
+                std::slice::from_raw_parts(got, len(got)),
+                std::slice::from_raw_parts(expected, len(expected)),
+                "direct score_result tuple differs from heap_form_tuple's"
+            );
+        }
+        datum
+    }
+
+    /// The same result formed the general way, by heap_form_tuple.
+    fn heap_form_tuple(&self, a: &credit_core::Assessment) -> Datum {
+        let codes = self.card.reasons(a.bands);
+        let s = &self.scratch;
+        let row = [&s.dsr, &s.installment, &s.recommendation].map(|p| tuple::varlena_datum(p));
+        unsafe {
+            let values = [
+                Datum::from(a.credit_score),
+                self.probabilities[a.default_probability as usize],
+                self.segments[a.segment as usize],
+                row[0],
+                row[1],
+                Datum::from(a.dsr_points),
+                Datum::from(a.acr_points),
+                Datum::from(a.tenor_points),
+                self.personas[a.persona as usize],
+                text_array(&codes),
+                row[2],
+            ];
+            let nulls = [false; 11];
+            let t = pg_sys::heap_form_tuple(
+                self.tupdesc,
+                values.as_ptr() as *mut Datum,
+                nulls.as_ptr() as *mut bool,
+            );
+            Datum::from((*t).t_data)
         }
     }
 }
 
-thread_local! {
-    static RECOMMENDATION: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+/// The per-row values' contents (varlena payloads), in buffers kept by the
+/// call site so that a row allocates nothing.
+#[derive(Default)]
+struct Scratch {
+    dsr: Vec<u8>,
+    installment: Vec<u8>,
+    recommendation: Vec<u8>,
+}
+
+impl Scratch {
+    fn fill(&mut self, a: &credit_core::Assessment, recommendation_prefix: &str) {
+        self.dsr.clear();
+        numeric::encode(a.dsr, &mut self.dsr);
+        self.installment.clear();
+        numeric::encode(a.monthly_installment, &mut self.installment);
+        self.recommendation.clear();
+        self.recommendation.extend_from_slice(recommendation_prefix.as_bytes());
+        push_fixed(&mut self.recommendation, a.dsr);
+    }
+}
+
+/// Appends a fixed-point number, e.g. `0.19`, as `Fixed`'s Display would,
+/// without the formatting machinery.
+fn push_fixed(out: &mut Vec<u8>, f: credit_core::Fixed) {
+    let abs = f.units.unsigned_abs();
+    if f.units < 0 {
+        out.push(b'-');
+    }
+    let one = 10u128.pow(f.scale);
+    out.extend_from_slice(itoa::Buffer::new().format(abs / one).as_bytes());
+    if f.scale > 0 {
+        let mut frac = itoa::Buffer::new();
+        let digits = frac.format(abs % one).as_bytes();
+        out.push(b'.');
+        out.resize(out.len() + f.scale as usize - digits.len(), b'0');
+        out.extend_from_slice(digits);
+    }
 }
 
 unsafe extern "C-unwind" fn drop_call_site(arg: *mut std::ffi::c_void) {
@@ -169,12 +253,7 @@ unsafe extern "C-unwind" fn drop_call_site(arg: *mut std::ffi::c_void) {
 
 /// A text datum, palloc'd in the current memory context.
 fn text_datum(s: &str) -> Datum {
-    unsafe {
-        Datum::from(pg_sys::cstring_to_text_with_len(
-            s.as_ptr().cast(),
-            s.len() as i32,
-        ))
-    }
+    unsafe { Datum::from(pg_sys::cstring_to_text_with_len(s.as_ptr().cast(), s.len() as i32)) }
 }
 
 /// A `text[]` datum of these strings (empty array when none).
@@ -197,20 +276,46 @@ unsafe fn text_array(items: &[&str]) -> Datum {
 
 /// The four arguments as an exact application, or why they are not one.
 /// STRICT functions: PostgreSQL never passes NULLs here.
+///
+/// The valid case is kept free of error values (returning a `Result` of an
+/// error with a message through memory stalled every call); finding out
+/// what is wrong is left to [`application_error`], off the hot path.
+#[inline(always)]
 unsafe fn application(fcinfo: pg_sys::FunctionCallInfo) -> Result<Application, InputError> {
     unsafe {
         let args = (*fcinfo).args.as_slice(4);
+        let tenor_months = args[3].value.value() as i32;
+        if let (Ok(monthly_income), Ok(assets), Ok(loan_amount), true) = (
+            numeric::to_amount(args[0].value),
+            numeric::to_amount(args[1].value),
+            numeric::to_amount(args[2].value),
+            tenor_months >= 1,
+        ) {
+            return Ok(Application { monthly_income, assets, loan_amount, tenor_months });
+        }
+        Err(application_error(fcinfo))
+    }
+}
+
+/// The first problem with the arguments, in argument order.
+#[cold]
+#[inline(never)]
+unsafe fn application_error(fcinfo: pg_sys::FunctionCallInfo) -> InputError {
+    unsafe {
+        let args = (*fcinfo).args.as_slice(4);
         let amount = |i: usize, field: Field| {
-            numeric::to_amount(args[i].value).map_err(|p| {
-                InputError::new(field, Problem::Amount(p), &numeric::to_text(args[i].value))
-            })
+            numeric::to_amount(args[i].value)
+                .map_err(|p| InputError::new(field, Problem::Amount(p), &numeric::to_text(args[i].value)))
         };
-        Application::new(
-            amount(0, Field::MonthlyIncome)?,
-            amount(1, Field::Assets)?,
-            amount(2, Field::LoanAmount)?,
-            args[3].value.value() as i32,
-        )
+        let checked = (|| {
+            Application::new(
+                amount(0, Field::MonthlyIncome)?,
+                amount(1, Field::Assets)?,
+                amount(2, Field::LoanAmount)?,
+                args[3].value.value() as i32,
+            )
+        })();
+        checked.expect_err("application() found a problem")
     }
 }
 
@@ -261,24 +366,15 @@ pub unsafe extern "C-unwind" fn credit_try_score_credit(fcinfo: pg_sys::Function
 function_info_v1!(pg_finfo_credit_validate_application);
 /// `credit.validate_application(...) → text`: NULL when valid, else why not.
 #[unsafe(no_mangle)]
-pub unsafe extern "C-unwind" fn credit_validate_application(
-    fcinfo: pg_sys::FunctionCallInfo,
-) -> Datum {
+pub unsafe extern "C-unwind" fn credit_validate_application(fcinfo: pg_sys::FunctionCallInfo) -> Datum {
     unsafe {
         pg_sys::submodules::panic::pgrx_extern_c_guard(|| {
             // Not STRICT: a NULL input gets a reason too, so a bulk load
             // that filters on this never drops a row silently.
             let args = (*fcinfo).args.as_slice(4);
-            let fields = [
-                Field::MonthlyIncome,
-                Field::Assets,
-                Field::LoanAmount,
-                Field::TenorMonths,
-            ];
+            let fields = [Field::MonthlyIncome, Field::Assets, Field::LoanAmount, Field::TenorMonths];
             if let Some(i) = args.iter().position(|a| a.isnull) {
-                return text_datum(
-                    &InputError::new(fields[i], Problem::Missing, "NULL").to_string(),
-                );
+                return text_datum(&InputError::new(fields[i], Problem::Missing, "NULL").to_string());
             }
             match application(fcinfo) {
                 Ok(_) => return_null(fcinfo),
@@ -297,11 +393,8 @@ pub unsafe extern "C-unwind" fn credit_explain_score(fcinfo: pg_sys::FunctionCal
             let app = application(fcinfo).unwrap_or_else(|e| report(&e));
             let json = explain_json(reference::scorecard(), &app);
             let cstr = std::ffi::CString::new(json).expect("JSON has no NUL");
-            pgrx::direct_function_call_as_datum(
-                pg_sys::jsonb_in,
-                &[Some(Datum::from(cstr.as_ptr()))],
-            )
-            .expect("jsonb_in returns a value")
+            pgrx::direct_function_call_as_datum(pg_sys::jsonb_in, &[Some(Datum::from(cstr.as_ptr()))])
+                .expect("jsonb_in returns a value")
         })
     }
 }

@@ -8,6 +8,7 @@ use pgrx::prelude::*;
 
 mod api;
 mod numeric;
+mod tuple;
 
 ::pgrx::pg_module_magic!(name, version);
 
@@ -29,14 +30,47 @@ mod tests {
             .unwrap()
         };
         assert_eq!(score("5000000, 20000000, 10000000, 12"), "600 medium {}");
-        assert_eq!(
-            score("10000000, 5000000, 50000000, 24"),
-            "420 high {assets_under_80,tenor_over_12}"
-        );
-        assert_eq!(
-            score("2000000, 0, 10000000, 6"),
-            "300 high {dsr_over_50,assets_under_80}"
-        );
+        assert_eq!(score("10000000, 5000000, 50000000, 24"), "420 high {assets_under_80,tenor_over_12}");
+        assert_eq!(score("2000000, 0, 10000000, 6"), "300 high {dsr_over_50,assets_under_80}");
+    }
+
+    /// Every golden vector through SQL, every field. In this debug build each
+    /// result tuple is also checked byte for byte against heap_form_tuple.
+    #[pg_test]
+    fn golden_vectors_through_sql() {
+        let csv = include_str!("../tests/golden_vectors.csv");
+        let mut values = Vec::new();
+        for line in csv.lines().skip(1) {
+            let mut quoted = false;
+            let mut fields = vec![String::new()];
+            for c in line.chars() {
+                match c {
+                    '"' => quoted = !quoted,
+                    ',' if !quoted => fields.push(String::new()),
+                    c => fields.last_mut().unwrap().push(c),
+                }
+            }
+            let expected = fields[4..].join("|");
+            values.push(format!(
+                "({},{},{},{},'{}')",
+                fields[0],
+                fields[1],
+                fields[2],
+                fields[3],
+                expected.replace('\'', "''")
+            ));
+        }
+        let mismatches = Spi::get_one::<i64>(&format!(
+            "SELECT count(*) FROM (VALUES {}) AS v(i, a, l, t, expected),
+                    LATERAL credit.score_credit(i, a, l, t) AS s
+             WHERE concat_ws('|', s.credit_score, s.default_probability, s.segment, s.dsr,
+                             s.monthly_installment, s.dsr_points, s.acr_points, s.tenor_points,
+                             s.persona, s.reasons, s.recommendation) <> v.expected",
+            values.join(",")
+        ))
+        .unwrap()
+        .unwrap();
+        assert_eq!(mismatches, 0);
     }
 }
 

@@ -18,8 +18,17 @@ pub const PARAM_SCALE: u32 = 6;
 pub const MAX_INPUT_UNITS: i128 = 10i128.pow(15 + INPUT_SCALE);
 
 /// A non-negative input (income, assets, amount), exact to 10^-20.
+///
+/// Also kept in millionths when it has at most 6 decimal places (the usual
+/// case): scoring then runs on 128-bit integers, and falls back to 256 bits
+/// only for finer inputs or products that would not fit.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug, Default)]
-pub struct Amount(i128);
+pub struct Amount {
+    units: i128,
+    micros: Option<u128>,
+}
+
+const UNITS_PER_MICRO: i128 = 10i128.pow(INPUT_SCALE - 6);
 
 /// Why a number cannot be an [`Amount`]; the caller knows which argument.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -32,15 +41,20 @@ pub enum AmountProblem {
 }
 
 impl Amount {
-    pub const ZERO: Amount = Amount(0);
+    pub const ZERO: Amount = Amount { units: 0, micros: Some(0) };
 
     /// Units of 10^-20.
     pub fn units(self) -> i128 {
-        self.0
+        self.units
+    }
+
+    /// Units of 10^-6, when the amount has no finer digits.
+    pub fn micros(self) -> Option<u128> {
+        self.micros
     }
 
     pub fn is_zero(self) -> bool {
-        self.0 == 0
+        self.units == 0
     }
 
     /// From units of 10^-20, checking sign and range.
@@ -50,17 +64,19 @@ impl Amount {
         } else if units > MAX_INPUT_UNITS {
             Err(AmountProblem::OutOfRange)
         } else {
-            Ok(Amount(units))
+            let micros = (units % UNITS_PER_MICRO == 0).then_some((units / UNITS_PER_MICRO) as u128);
+            Ok(Amount { units, micros })
         }
     }
 
     /// From PostgreSQL's numeric layout: base-10000 digits, the first one
     /// worth 10000^weight. Digits are read most significant first, so an
     /// out-of-range value is recognised before anything can overflow.
-    pub fn from_base10000(
+    #[inline(always)] // its Result read back through memory stalled callers
+    pub fn from_base10000<D: Base10000Digit>(
         negative: bool,
         weight: i32,
-        digits: &[u16],
+        digits: &[D],
     ) -> Result<Amount, AmountProblem> {
         let digits = trim_zeros(digits);
         if digits.is_empty() {
@@ -78,26 +94,59 @@ impl Amount {
         if lowest < -5 {
             return Err(AmountProblem::TooManyDecimals);
         }
-        let mut units: i128 = 0;
-        for &d in digits {
-            units = units * 10_000 + i128::from(d);
+        // Accumulate all digits but the last, then add the last: when it
+        // sits at 10^-8 the millionths are head × 100 + last / 100.
+        let (last, head_digits) = digits.split_last().expect("not empty");
+        let last = last.value();
+        // Up to 4 digits fit 64 bits, where multiplying is cheaper.
+        let (short, long) = head_digits.split_at(head_digits.len().min(4));
+        let short = short.iter().fold(0u64, |acc, d| acc * 10_000 + u64::from(d.value()));
+        let mut head = i128::from(short);
+        for d in long {
+            head = head * 10_000 + i128::from(d.value());
         }
-        units *= 10_000i128.pow((lowest + 5) as u32);
-        Amount::from_units(units)
+        let raw = head * 10_000 + i128::from(last);
+        let units = raw * 10_000i128.pow((lowest + 5) as u32);
+        if units > MAX_INPUT_UNITS {
+            return Err(AmountProblem::OutOfRange);
+        }
+        let micros = match lowest {
+            -2 if last % 100 == 0 => Some((head * 100 + i128::from(last / 100)) as u128),
+            -2 => None,
+            l if l >= -1 => Some((raw * 10_000i128.pow((l + 1) as u32) * 100) as u128),
+            _ => None,
+        };
+        Ok(Amount { units, micros })
     }
 
     /// Units of 10^-20 at this scale as a 256-bit integer.
     pub(crate) fn wide(self) -> I256 {
-        I256::from(self.0)
+        I256::from(self.units)
     }
 }
 
-fn trim_zeros(digits: &[u16]) -> &[u16] {
-    let start = digits.iter().position(|&d| d != 0).unwrap_or(digits.len());
-    let end = digits
-        .iter()
-        .rposition(|&d| d != 0)
-        .map_or(start, |i| i + 1);
+/// A base-10000 digit: a `u16`, or the two native-endian bytes PostgreSQL
+/// stores it as (which may sit at an odd address, where no `&[u16]` can
+/// point).
+pub trait Base10000Digit: Copy {
+    fn value(self) -> u16;
+}
+
+impl Base10000Digit for u16 {
+    fn value(self) -> u16 {
+        self
+    }
+}
+
+impl Base10000Digit for [u8; 2] {
+    fn value(self) -> u16 {
+        u16::from_ne_bytes(self)
+    }
+}
+
+fn trim_zeros<D: Base10000Digit>(digits: &[D]) -> &[D] {
+    let start = digits.iter().position(|d| d.value() != 0).unwrap_or(digits.len());
+    let end = digits.iter().rposition(|d| d.value() != 0).map_or(start, |i| i + 1);
     &digits[start..end]
 }
 
@@ -151,13 +200,9 @@ impl std::str::FromStr for Amount {
 
 impl fmt::Display for Amount {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let s = Fixed::new(self.0, INPUT_SCALE).to_string();
+        let s = Fixed::new(self.units, INPUT_SCALE).to_string();
         // Drop trailing zeros of the fraction: 1000.5, not 1000.50000...
-        let s = if s.contains('.') {
-            s.trim_end_matches('0').trim_end_matches('.')
-        } else {
-            &s
-        };
+        let s = if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.') } else { &s };
         f.write_str(s)
     }
 }
@@ -209,6 +254,22 @@ pub(crate) fn div_round_half_up(numerator: I256, denominator: I256) -> i128 {
     q.as_i128()
 }
 
+/// As [`div_round_half_up`] in 128 bits, with a 64-bit division when both
+/// fit (the common case, and several times cheaper).
+pub(crate) fn div_round_half_up_u128(numerator: u128, denominator: u128) -> u128 {
+    let (q, r) = if (numerator | denominator) >> 64 == 0 {
+        let (n, d) = (numerator as u64, denominator as u64);
+        (u128::from(n / d), u128::from(n % d))
+    } else {
+        (numerator / denominator, numerator % denominator)
+    };
+    if r * 2 >= denominator {
+        q + 1
+    } else {
+        q
+    }
+}
+
 /// Does `(numerator / divisor) <= bound` hold exactly? All non-negative,
 /// divisor positive. Decided from quotient and remainder, so the bound is
 /// never multiplied by the divisor (which keeps every product in range).
@@ -223,35 +284,17 @@ mod tests {
     #[test]
     fn parses_exactly() {
         assert_eq!("1".parse::<Amount>().unwrap().units(), 10i128.pow(20));
-        assert_eq!(
-            "0.000001".parse::<Amount>().unwrap().units(),
-            10i128.pow(14)
-        );
+        assert_eq!("0.000001".parse::<Amount>().unwrap().units(), 10i128.pow(14));
         assert_eq!("-0".parse::<Amount>().unwrap(), Amount::ZERO);
         assert_eq!("-0.000".parse::<Amount>().unwrap(), Amount::ZERO);
-        assert_eq!(
-            "1000000000000000".parse::<Amount>().unwrap().units(),
-            MAX_INPUT_UNITS
-        );
-        assert_eq!(
-            "1000000000000000.000001".parse::<Amount>(),
-            Err(AmountProblem::OutOfRange)
-        );
+        assert_eq!("1000000000000000".parse::<Amount>().unwrap().units(), MAX_INPUT_UNITS);
+        assert_eq!("1000000000000000.000001".parse::<Amount>(), Err(AmountProblem::OutOfRange));
         assert_eq!("-1".parse::<Amount>(), Err(AmountProblem::Negative));
         assert_eq!("NaN".parse::<Amount>(), Err(AmountProblem::NotANumber));
         assert_eq!("-Infinity".parse::<Amount>(), Err(AmountProblem::Infinite));
         assert_eq!("abc".parse::<Amount>(), Err(AmountProblem::NotANumber));
-        assert_eq!(
-            "0.000000000000000000001".parse::<Amount>(),
-            Err(AmountProblem::TooManyDecimals)
-        );
-        assert_eq!(
-            "0.100000000000000000000000"
-                .parse::<Amount>()
-                .unwrap()
-                .units(),
-            10i128.pow(19)
-        );
+        assert_eq!("0.000000000000000000001".parse::<Amount>(), Err(AmountProblem::TooManyDecimals));
+        assert_eq!("0.100000000000000000000000".parse::<Amount>().unwrap().units(), 10i128.pow(19));
     }
 
     #[test]
@@ -265,23 +308,11 @@ mod tests {
         // 10^15 = [1000, 0, 0, 0] with weight 3
         let a = Amount::from_base10000(false, 3, &[1000, 0, 0, 0]).unwrap();
         assert_eq!(a.units(), MAX_INPUT_UNITS);
-        assert_eq!(
-            Amount::from_base10000(false, 3, &[1000, 0, 0, 1]),
-            Err(AmountProblem::OutOfRange)
-        );
-        assert_eq!(
-            Amount::from_base10000(false, 4, &[1]),
-            Err(AmountProblem::OutOfRange)
-        );
-        assert_eq!(
-            Amount::from_base10000(false, -6, &[1]),
-            Err(AmountProblem::TooManyDecimals)
-        );
-        assert_eq!(Amount::from_base10000(true, 0, &[]), Ok(Amount::ZERO));
-        assert_eq!(
-            Amount::from_base10000(true, 0, &[5]),
-            Err(AmountProblem::Negative)
-        );
+        assert_eq!(Amount::from_base10000(false, 3, &[1000, 0, 0, 1]), Err(AmountProblem::OutOfRange));
+        assert_eq!(Amount::from_base10000(false, 4, &[1]), Err(AmountProblem::OutOfRange));
+        assert_eq!(Amount::from_base10000(false, -6, &[1]), Err(AmountProblem::TooManyDecimals));
+        assert_eq!(Amount::from_base10000::<u16>(true, 0, &[]), Ok(Amount::ZERO));
+        assert_eq!(Amount::from_base10000(true, 0, &[5]), Err(AmountProblem::Negative));
     }
 
     #[test]

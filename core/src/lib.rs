@@ -54,28 +54,20 @@ pub struct InputError {
 
 impl InputError {
     pub fn new(field: Field, problem: Problem, value: &str) -> InputError {
-        InputError {
-            field,
-            problem,
-            value: shorten(value),
-        }
+        InputError { field, problem, value: shorten(value) }
     }
 
     /// Out of range (SQLSTATE 22003) rather than invalid (22023)?
     pub fn is_out_of_range(&self) -> bool {
-        matches!(
-            self.problem,
-            Problem::Amount(AmountProblem::OutOfRange | AmountProblem::TooManyDecimals)
-        )
+        matches!(self.problem, Problem::Amount(AmountProblem::OutOfRange | AmountProblem::TooManyDecimals))
     }
 
     /// A hint for the user, when there is a useful one.
     pub fn hint(&self) -> Option<String> {
         match self.problem {
-            Problem::Amount(AmountProblem::TooManyDecimals) => Some(format!(
-                "Round it first, e.g. round({}, 6).",
-                self.field.name()
-            )),
+            Problem::Amount(AmountProblem::TooManyDecimals) => {
+                Some(format!("Round it first, e.g. round({}, 6).", self.field.name()))
+            }
             Problem::Amount(AmountProblem::OutOfRange) => {
                 Some("Amounts are scored exactly up to 1000000000000000 (10^15).".to_string())
             }
@@ -99,11 +91,7 @@ impl std::fmt::Display for InputError {
                 write!(f, "{name} is out of range, got {v}")
             }
             Problem::Amount(AmountProblem::TooManyDecimals) => {
-                write!(
-                    f,
-                    "{name} has more than {} decimal places, got {v}",
-                    exact::INPUT_SCALE
-                )
+                write!(f, "{name} has more than {} decimal places, got {v}", exact::INPUT_SCALE)
             }
             Problem::TenorBelowOne => write!(f, "{name} must be at least 1, got {v}"),
             Problem::Missing => write!(f, "{name} is missing (NULL)"),
@@ -119,14 +107,7 @@ fn shorten(value: &str) -> String {
         value.to_string()
     } else {
         let head: String = value.chars().take(LIMIT - 12).collect();
-        let tail: String = value
-            .chars()
-            .rev()
-            .take(6)
-            .collect::<Vec<_>>()
-            .into_iter()
-            .rev()
-            .collect();
+        let tail: String = value.chars().rev().take(6).collect::<Vec<_>>().into_iter().rev().collect();
         format!("{head}…{tail} ({} characters)", value.len())
     }
 }
@@ -146,12 +127,7 @@ impl Application {
                 &tenor_months.to_string(),
             ));
         }
-        Ok(Application {
-            monthly_income,
-            assets,
-            loan_amount,
-            tenor_months,
-        })
+        Ok(Application { monthly_income, assets, loan_amount, tenor_months })
     }
 
     /// From decimal text, as tests and tools write inputs.
@@ -162,8 +138,7 @@ impl Application {
         tenor_months: i32,
     ) -> Result<Application, InputError> {
         let amount = |field: Field, s: &str| {
-            s.parse::<Amount>()
-                .map_err(|p| InputError::new(field, Problem::Amount(p), s))
+            s.parse::<Amount>().map_err(|p| InputError::new(field, Problem::Amount(p), s))
         };
         Application::new(
             amount(Field::MonthlyIncome, monthly_income)?,

@@ -22,79 +22,40 @@ pub fn definition() -> Definition {
         dsr: DsrRule {
             no_income_points: -200,
             bands: vec![
-                MaxRatioBand {
-                    max_ratio: d(30, 2),
-                    points: 150,
-                },
-                MaxRatioBand {
-                    max_ratio: d(40, 2),
-                    points: 100,
-                },
-                MaxRatioBand {
-                    max_ratio: d(50, 2),
-                    points: 0,
-                },
+                MaxRatioBand { max_ratio: d(30, 2), points: 150 },
+                MaxRatioBand { max_ratio: d(40, 2), points: 100 },
+                MaxRatioBand { max_ratio: d(50, 2), points: 0 },
             ],
             above_points: -150,
         },
         acr: AcrRule {
             no_amount_points: 0,
             bands: vec![
-                MinRatioBand {
-                    min_ratio: d(12, 1),
-                    points: 100,
-                },
-                MinRatioBand {
-                    min_ratio: d(8, 1),
-                    points: 50,
-                },
+                MinRatioBand { min_ratio: d(12, 1), points: 100 },
+                MinRatioBand { min_ratio: d(8, 1), points: 50 },
             ],
             below_points: -50,
         },
         tenor: TenorRule {
             bands: vec![
-                TenorBand {
-                    max_months: 12,
-                    points: 50,
-                },
-                TenorBand {
-                    max_months: 24,
-                    points: 20,
-                },
-                TenorBand {
-                    max_months: 36,
-                    points: -20,
-                },
+                TenorBand { max_months: 12, points: 50 },
+                TenorBand { max_months: 24, points: 20 },
+                TenorBand { max_months: 36, points: -20 },
             ],
             above_points: -50,
         },
         default_probability: ProbabilityRule {
             bands: vec![
-                ProbabilityBand {
-                    min_score: 750,
-                    probability: d(1, 2),
-                },
-                ProbabilityBand {
-                    min_score: 650,
-                    probability: d(5, 2),
-                },
-                ProbabilityBand {
-                    min_score: 550,
-                    probability: d(15, 2),
-                },
+                ProbabilityBand { min_score: 750, probability: d(1, 2) },
+                ProbabilityBand { min_score: 650, probability: d(5, 2) },
+                ProbabilityBand { min_score: 550, probability: d(15, 2) },
             ],
             otherwise: d(40, 2),
         },
         segments: SegmentRule {
             bands: vec![
-                SegmentBand {
-                    min_score: 700,
-                    name: "low".into(),
-                },
-                SegmentBand {
-                    min_score: 550,
-                    name: "medium".into(),
-                },
+                SegmentBand { min_score: 700, name: "low".into() },
+                SegmentBand { min_score: 550, name: "medium".into() },
             ],
             otherwise: "high".into(),
         },

@@ -6,7 +6,9 @@
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::exact::{div_round_half_up, quotient_at_most, Amount, Fixed, INPUT_SCALE, PARAM_SCALE};
+use crate::exact::{
+    div_round_half_up, div_round_half_up_u128, quotient_at_most, Amount, Fixed, INPUT_SCALE, PARAM_SCALE,
+};
 use ethnum::I256;
 
 /// What a risk team writes: every weight, band and threshold of a scorecard.
@@ -196,6 +198,10 @@ pub struct Scorecard {
     dsr_edges: Vec<I256>,
     /// ACR band edges in units of 10^-6, descending.
     acr_edges: Vec<I256>,
+    /// The same three in 128 bits, for the fast path.
+    one_plus_margin_micros: u128,
+    dsr_edges_micros: Vec<u128>,
+    acr_edges_micros: Vec<u128>,
     /// Steps of each factor. DSR: no income, bands…, above.
     /// ACR: no amount, bands…, below. Tenor: bands…, above.
     pub dsr_steps: Vec<Step>,
@@ -220,28 +226,11 @@ impl Scorecard {
         let dsr_edges = d.dsr.bands.iter().map(|b| param(b.max_ratio)).collect();
         let acr_edges = d.acr.bands.iter().map(|b| param(b.min_ratio)).collect();
 
-        let best_dsr = d
-            .dsr
-            .bands
-            .iter()
-            .map(|b| b.points)
-            .chain([d.dsr.above_points])
-            .max()
-            .unwrap_or(0);
-        let mut dsr_steps = vec![step(
-            d.dsr.no_income_points,
-            best_dsr,
-            || "no_income".to_string(),
-            true,
-        )];
+        let best_dsr = d.dsr.bands.iter().map(|b| b.points).chain([d.dsr.above_points]).max().unwrap_or(0);
+        let mut dsr_steps = vec![step(d.dsr.no_income_points, best_dsr, || "no_income".to_string(), true)];
         let mut previous: Option<Decimal> = None;
         for b in &d.dsr.bands {
-            dsr_steps.push(step(
-                b.points,
-                best_dsr,
-                || format!("dsr_over_{}", percent(previous)),
-                false,
-            ));
+            dsr_steps.push(step(b.points, best_dsr, || format!("dsr_over_{}", percent(previous)), false));
             previous = Some(b.max_ratio);
         }
         dsr_steps.push(step(
@@ -251,27 +240,11 @@ impl Scorecard {
             false,
         ));
 
-        let best_acr = d
-            .acr
-            .bands
-            .iter()
-            .map(|b| b.points)
-            .chain([d.acr.below_points])
-            .max()
-            .unwrap_or(0);
-        let mut acr_steps = vec![Step {
-            points: d.acr.no_amount_points,
-            reason: None,
-            lost: 0,
-        }];
+        let best_acr = d.acr.bands.iter().map(|b| b.points).chain([d.acr.below_points]).max().unwrap_or(0);
+        let mut acr_steps = vec![Step { points: d.acr.no_amount_points, reason: None, lost: 0 }];
         let mut previous: Option<Decimal> = None;
         for b in &d.acr.bands {
-            acr_steps.push(step(
-                b.points,
-                best_acr,
-                || format!("assets_under_{}", percent(previous)),
-                false,
-            ));
+            acr_steps.push(step(b.points, best_acr, || format!("assets_under_{}", percent(previous)), false));
             previous = Some(b.min_ratio);
         }
         acr_steps.push(step(
@@ -281,14 +254,8 @@ impl Scorecard {
             false,
         ));
 
-        let best_tenor = d
-            .tenor
-            .bands
-            .iter()
-            .map(|b| b.points)
-            .chain([d.tenor.above_points])
-            .max()
-            .unwrap_or(0);
+        let best_tenor =
+            d.tenor.bands.iter().map(|b| b.points).chain([d.tenor.above_points]).max().unwrap_or(0);
         let mut tenor_steps = Vec::new();
         let mut previous: Option<i32> = None;
         for b in &d.tenor.bands {
@@ -314,20 +281,12 @@ impl Scorecard {
             .map(|b| b.probability)
             .chain([d.default_probability.otherwise])
             .collect();
-        let segment_names: Vec<String> = d
-            .segments
-            .bands
-            .iter()
-            .map(|b| b.name.clone())
-            .chain([d.segments.otherwise.clone()])
-            .collect();
+        let segment_names: Vec<String> =
+            d.segments.bands.iter().map(|b| b.name.clone()).chain([d.segments.otherwise.clone()]).collect();
         let mut persona_names: Vec<String> = Vec::new();
         let mut persona_rules = Vec::new();
         for p in &d.personas {
-            let segment = segment_names
-                .iter()
-                .position(|s| *s == p.segment)
-                .unwrap_or(0) as u8;
+            let segment = segment_names.iter().position(|s| *s == p.segment).unwrap_or(0) as u8;
             let name = match persona_names.iter().position(|n| *n == p.name) {
                 Some(i) => i,
                 None => {
@@ -338,7 +297,11 @@ impl Scorecard {
             persona_rules.push((segment, p.min_score, name));
         }
 
+        let micros = |d: Decimal| to_param_units(d) as u128;
         Ok(Scorecard {
+            one_plus_margin_micros: 1_000_000 + micros(d.margin_rate),
+            dsr_edges_micros: d.dsr.bands.iter().map(|b| micros(b.max_ratio)).collect(),
+            acr_edges_micros: d.acr.bands.iter().map(|b| micros(b.min_ratio)).collect(),
             one_plus_margin,
             dsr_edges,
             acr_edges,
@@ -360,54 +323,15 @@ impl Scorecard {
     /// Scores one application. Never fails: inputs were validated when the
     /// [`Application`] was built, and the scorecard when it was compiled.
     pub fn evaluate(&self, app: &Application) -> Assessment {
-        let income = app.monthly_income.wide();
-        let tenor = I256::from(app.tenor_months.max(1));
+        let ratios = self.ratios_in_micros(app).unwrap_or_else(|| self.ratios_wide(app));
+        self.assess(app, ratios)
+    }
 
-        // installment = amount × (1 + margin) / tenor, kept as the exact
-        // quotient `repayable / tenor` (repayable in units of 10^-26).
-        let repayable = app.loan_amount.wide() * self.one_plus_margin;
-        let monthly_installment = Fixed::cents(div_round_half_up(
-            repayable,
-            tenor * I256::from(10i128.pow(INPUT_SCALE + PARAM_SCALE - 2)),
-        ));
+    /// Points, score and labels from the ratios' bands.
+    fn assess(&self, app: &Application, ratios: Ratios) -> Assessment {
+        let Ratios { monthly_installment, dsr, dsr_band, acr_band } = ratios;
 
-        // DSR: installment / income ≤ edge  ⇔  repayable / tenor ≤ edge × income.
-        let (dsr_band, dsr) = if income <= 0 {
-            (0, Fixed::cents(0))
-        } else {
-            let (q, r) = (repayable / tenor, repayable % tenor);
-            let band = self
-                .dsr_edges
-                .iter()
-                .position(|&edge| quotient_at_most(q, r, edge * income));
-            let band = band.map_or(self.dsr_edges.len() + 1, |i| i + 1);
-            // dsr in hundredths = repayable / (tenor × income × 10^4)
-            let dsr = Fixed::cents(div_round_half_up(
-                repayable,
-                tenor * income * I256::from(10i128.pow(PARAM_SCALE - 2)),
-            ));
-            (band, dsr)
-        };
-
-        // ACR: assets / amount ≥ edge  ⇔  assets ≥ edge × amount.
-        let acr_band = if app.loan_amount.is_zero() {
-            0
-        } else {
-            let assets = app.assets.wide() * I256::from(10i128.pow(PARAM_SCALE));
-            let amount = app.loan_amount.wide();
-            let band = self
-                .acr_edges
-                .iter()
-                .position(|&edge| assets >= edge * amount);
-            band.map_or(self.acr_edges.len() + 1, |i| i + 1)
-        };
-
-        let tenor_band = self
-            .definition
-            .tenor
-            .bands
-            .iter()
-            .position(|b| app.tenor_months <= b.max_months);
+        let tenor_band = self.definition.tenor.bands.iter().position(|b| app.tenor_months <= b.max_months);
         let tenor_band = tenor_band.unwrap_or(self.definition.tenor.bands.len());
 
         let dsr_points = self.dsr_steps[dsr_band].points;
@@ -422,17 +346,10 @@ impl Scorecard {
         let credit_score = raw.clamp(i64::from(bounds.min), i64::from(bounds.max)) as i32;
 
         let default_probability = first_reached(
-            self.definition
-                .default_probability
-                .bands
-                .iter()
-                .map(|b| b.min_score),
+            self.definition.default_probability.bands.iter().map(|b| b.min_score),
             credit_score,
         );
-        let segment = first_reached(
-            self.definition.segments.bands.iter().map(|b| b.min_score),
-            credit_score,
-        );
+        let segment = first_reached(self.definition.segments.bands.iter().map(|b| b.min_score), credit_score);
         let persona = self.persona_for(segment, credit_score);
 
         Assessment {
@@ -445,11 +362,7 @@ impl Scorecard {
             acr_points,
             tenor_points,
             persona,
-            bands: Bands {
-                dsr: dsr_band as u8,
-                acr: acr_band as u8,
-                tenor: tenor_band as u8,
-            },
+            bands: Bands { dsr: dsr_band as u8, acr: acr_band as u8, tenor: tenor_band as u8 },
         }
     }
 
@@ -472,9 +385,7 @@ impl Scorecard {
         .filter(|s| s.reason.is_some())
         .collect();
         lost.sort_by_key(|s| -s.lost); // stable
-        lost.into_iter()
-            .filter_map(|s| s.reason.as_deref())
-            .collect()
+        lost.into_iter().filter_map(|s| s.reason.as_deref()).collect()
     }
 
     /// Every distinct [`Bands`] value is `index() < band_combinations()`.
@@ -501,11 +412,111 @@ impl Scorecard {
 
     /// The old API's recommendation line: `Segment MEDIUM - DSR: 0.19`.
     pub fn recommendation(&self, a: &Assessment) -> String {
-        format!(
-            "Segment {} - DSR: {}",
-            self.segment_name(a).to_uppercase(),
-            a.dsr
-        )
+        format!("Segment {} - DSR: {}", self.segment_name(a).to_uppercase(), a.dsr)
+    }
+}
+
+/// The ratio side of an assessment: installment and DSR (rounded for
+/// output) and the DSR and ACR bands (decided exactly).
+struct Ratios {
+    monthly_installment: Fixed,
+    dsr: Fixed,
+    dsr_band: usize,
+    acr_band: usize,
+}
+
+impl Scorecard {
+    /// The usual case: every amount has at most 6 decimal places, so all of
+    /// it fits 128-bit integers of millionths. `None` when a product would
+    /// not fit (or an amount is finer): then [`Self::ratios_wide`] decides.
+    fn ratios_in_micros(&self, app: &Application) -> Option<Ratios> {
+        let income = app.monthly_income.micros()?;
+        let assets = app.assets.micros()?;
+        let amount = app.loan_amount.micros()?;
+        let tenor = app.tenor_months.max(1) as u128;
+
+        // installment = amount × (1 + margin) / tenor, kept as the exact
+        // quotient `repayable / tenor` (repayable in units of 10^-12).
+        let repayable = amount.checked_mul(self.one_plus_margin_micros)?;
+        let monthly_installment = div_round_half_up_u128(repayable, tenor * 10u128.pow(10));
+
+        // DSR: installment / income ≤ edge  ⇔  repayable ≤ edge × income × tenor.
+        let (dsr_band, dsr) = if income == 0 {
+            (0, 0)
+        } else {
+            let limit = income.checked_mul(tenor)?;
+            let mut band = self.dsr_edges_micros.len() + 1;
+            for (i, edge) in self.dsr_edges_micros.iter().enumerate() {
+                if repayable <= edge.checked_mul(limit)? {
+                    band = i + 1;
+                    break;
+                }
+            }
+            // dsr in hundredths = repayable / (tenor × income × 10^4)
+            (band, div_round_half_up_u128(repayable, limit.checked_mul(10_000)?))
+        };
+
+        // ACR: assets / amount ≥ edge  ⇔  assets ≥ edge × amount.
+        let acr_band = if amount == 0 {
+            0
+        } else {
+            let assets = assets * 1_000_000;
+            let mut band = self.acr_edges_micros.len() + 1;
+            for (i, edge) in self.acr_edges_micros.iter().enumerate() {
+                if assets >= edge.checked_mul(amount)? {
+                    band = i + 1;
+                    break;
+                }
+            }
+            band
+        };
+
+        Some(Ratios {
+            monthly_installment: Fixed::cents(monthly_installment as i128),
+            dsr: Fixed::cents(i128::try_from(dsr).ok()?),
+            dsr_band,
+            acr_band,
+        })
+    }
+
+    /// Any valid input: amounts in units of 10^-20 and products in 256 bits,
+    /// which hold every product of in-range inputs and parameters.
+    fn ratios_wide(&self, app: &Application) -> Ratios {
+        let income = app.monthly_income.wide();
+        let tenor = I256::from(app.tenor_months.max(1));
+
+        // repayable in units of 10^-26.
+        let repayable = app.loan_amount.wide() * self.one_plus_margin;
+        let monthly_installment = Fixed::cents(div_round_half_up(
+            repayable,
+            tenor * I256::from(10i128.pow(INPUT_SCALE + PARAM_SCALE - 2)),
+        ));
+
+        // Here edge × income × tenor could exceed 256 bits, so the quotient
+        // `repayable / tenor` is compared through its quotient and remainder.
+        let (dsr_band, dsr) = if income <= 0 {
+            (0, Fixed::cents(0))
+        } else {
+            let (q, r) = (repayable / tenor, repayable % tenor);
+            let band = self.dsr_edges.iter().position(|&edge| quotient_at_most(q, r, edge * income));
+            let band = band.map_or(self.dsr_edges.len() + 1, |i| i + 1);
+            let dsr = Fixed::cents(div_round_half_up(
+                repayable,
+                tenor * income * I256::from(10i128.pow(PARAM_SCALE - 2)),
+            ));
+            (band, dsr)
+        };
+
+        let acr_band = if app.loan_amount.is_zero() {
+            0
+        } else {
+            let assets = app.assets.wide() * I256::from(10i128.pow(PARAM_SCALE));
+            let amount = app.loan_amount.wide();
+            let band = self.acr_edges.iter().position(|&edge| assets >= edge * amount);
+            band.map_or(self.acr_edges.len() + 1, |i| i + 1)
+        };
+
+        Ratios { monthly_installment, dsr, dsr_band, acr_band }
     }
 }
 
@@ -519,11 +530,7 @@ fn first_reached(mins: impl ExactSizeIterator<Item = i32>, score: i32) -> u8 {
 
 fn step(points: i32, best: i32, reason: impl FnOnce() -> String, always: bool) -> Step {
     let below_best = always || points < best;
-    Step {
-        points,
-        reason: below_best.then(reason),
-        lost: best - points,
-    }
+    Step { points, reason: below_best.then(reason), lost: best - points }
 }
 
 /// An edge as a percentage for reason codes: 0.30 → "30", 1.2 → "120",
@@ -538,4 +545,37 @@ pub(crate) fn to_param_units(d: Decimal) -> i128 {
     let mut d = d;
     d.rescale(PARAM_SCALE);
     d.mantissa()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exact::{Amount, INPUT_SCALE, MAX_INPUT_UNITS};
+    use proptest::prelude::*;
+
+    fn micro_amount() -> impl Strategy<Value = Amount> {
+        let max_micros = MAX_INPUT_UNITS / 10i128.pow(INPUT_SCALE - 6);
+        prop_oneof![(0..=max_micros), (0..=1_000_000_000_000i128), Just(0), Just(1), Just(max_micros)]
+            .prop_map(|m| Amount::from_units(m * 10i128.pow(INPUT_SCALE - 6)).unwrap())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(50_000))]
+
+        /// The 128-bit fast path and the 256-bit path agree wherever the
+        /// fast path answers; and it answers for the everyday range.
+        #[test]
+        fn fast_path_agrees_with_wide_path(
+            income in micro_amount(), assets in micro_amount(), amount in micro_amount(),
+            tenor in prop_oneof![1..=600i32, 1..=i32::MAX],
+        ) {
+            let card = crate::reference::scorecard();
+            let app = Application::new(income, assets, amount, tenor).unwrap();
+            let wide = card.assess(&app, card.ratios_wide(&app));
+            match card.ratios_in_micros(&app) {
+                Some(fast) => prop_assert_eq!(card.assess(&app, fast), wide),
+                None => prop_assert!(income.units() > 10i128.pow(INPUT_SCALE + 9) || tenor > 600),
+            }
+        }
+    }
 }

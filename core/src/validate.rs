@@ -10,10 +10,7 @@ use crate::scorecard::{Definition, DefinitionError};
 const MAX_BANDS: usize = 64;
 
 fn err(path: impl Into<String>, message: impl Into<String>) -> DefinitionError {
-    DefinitionError {
-        path: path.into(),
-        message: message.into(),
-    }
+    DefinitionError { path: path.into(), message: message.into() }
 }
 
 /// A rate or ratio edge: 0 ≤ x ≤ 10^6 with at most 6 decimal places, so the
@@ -26,10 +23,7 @@ fn ratio(path: &str, d: Decimal) -> Result<(), DefinitionError> {
         return Err(err(path, format!("must be at most 1000000, got {d}")));
     }
     if d.normalize().scale() > PARAM_SCALE {
-        return Err(err(
-            path,
-            format!("must have at most {PARAM_SCALE} decimal places, got {d}"),
-        ));
+        return Err(err(path, format!("must have at most {PARAM_SCALE} decimal places, got {d}")));
     }
     Ok(())
 }
@@ -69,10 +63,7 @@ pub(crate) fn check(d: &Definition) -> Result<(), DefinitionError> {
     if d.score_bounds.min > d.score_bounds.max {
         return Err(err(
             "$.score_bounds",
-            format!(
-                "min ({}) must not exceed max ({})",
-                d.score_bounds.min, d.score_bounds.max
-            ),
+            format!("min ({}) must not exceed max ({})", d.score_bounds.min, d.score_bounds.max),
         ));
     }
 
@@ -109,16 +100,9 @@ pub(crate) fn check(d: &Definition) -> Result<(), DefinitionError> {
         "in ascending max_months order without overlaps",
     )?;
 
-    band_count(
-        "$.default_probability.bands",
-        d.default_probability.bands.len(),
-    )?;
-    let probabilities = d
-        .default_probability
-        .bands
-        .iter()
-        .map(|b| b.probability)
-        .chain([d.default_probability.otherwise]);
+    band_count("$.default_probability.bands", d.default_probability.bands.len())?;
+    let probabilities =
+        d.default_probability.bands.iter().map(|b| b.probability).chain([d.default_probability.otherwise]);
     for (i, p) in probabilities.enumerate() {
         let path = if i < d.default_probability.bands.len() {
             format!("$.default_probability.bands[{i}].probability")
@@ -145,13 +129,8 @@ pub(crate) fn check(d: &Definition) -> Result<(), DefinitionError> {
         |a, b| a > b,
         "in descending min_score order without overlaps",
     )?;
-    let names: Vec<&str> = d
-        .segments
-        .bands
-        .iter()
-        .map(|b| b.name.as_str())
-        .chain([d.segments.otherwise.as_str()])
-        .collect();
+    let names: Vec<&str> =
+        d.segments.bands.iter().map(|b| b.name.as_str()).chain([d.segments.otherwise.as_str()]).collect();
     for (i, name) in names.iter().enumerate() {
         let path = if i < d.segments.bands.len() {
             format!("$.segments.bands[{i}].name")
@@ -175,18 +154,11 @@ pub(crate) fn check(d: &Definition) -> Result<(), DefinitionError> {
             ));
         }
         if p.name.trim().is_empty() {
-            return Err(err(
-                format!("$.personas[{i}].name"),
-                "a persona needs a name",
-            ));
+            return Err(err(format!("$.personas[{i}].name"), "a persona needs a name"));
         }
     }
     for segment in &names {
-        if !d
-            .personas
-            .iter()
-            .any(|p| p.segment == *segment && p.min_score.is_none())
-        {
+        if !d.personas.iter().any(|p| p.segment == *segment && p.min_score.is_none()) {
             return Err(err(
                 "$.personas",
                 format!("segment \"{segment}\" needs a persona without min_score"),

@@ -5,11 +5,8 @@ use credit_core::{reference, Application};
 #[test]
 fn golden_vectors_match_the_exact_engine() {
     let card = reference::scorecard();
-    let csv = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../tests/golden_vectors.csv"
-    ))
-    .unwrap();
+    let csv =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/golden_vectors.csv")).unwrap();
     let mut rows = 0;
     for line in csv.lines().skip(1) {
         let f = split_csv(line);

@@ -13,13 +13,9 @@ fn amount() -> impl Strategy<Value = Amount> {
     prop_oneof![
         (0..=MAX_INPUT_UNITS).prop_map(|u| Amount::from_units(u).unwrap()),
         (0u64..=1_000_000_000_000_000)
-            .prop_map(
-                |whole| Amount::from_units(i128::from(whole) * 10i128.pow(INPUT_SCALE)).unwrap()
-            ),
-        (0u64..1_000_000).prop_map(|micro| Amount::from_units(
-            i128::from(micro) * 10i128.pow(INPUT_SCALE - 6)
-        )
-        .unwrap()),
+            .prop_map(|whole| Amount::from_units(i128::from(whole) * 10i128.pow(INPUT_SCALE)).unwrap()),
+        (0u64..1_000_000)
+            .prop_map(|micro| Amount::from_units(i128::from(micro) * 10i128.pow(INPUT_SCALE - 6)).unwrap()),
         Just(Amount::ZERO),
         Just(Amount::from_units(1).unwrap()),
         Just(Amount::from_units(MAX_INPUT_UNITS).unwrap()),
