@@ -16,19 +16,6 @@ use pgrx::prelude::*;
 use crate::numeric;
 use crate::tuple::{self, Constants, Header, Template};
 
-/// Declares `pg_finfo_<name>` so PostgreSQL calls `<name>` with the V1
-/// convention (what `PG_FUNCTION_INFO_V1` does in C).
-macro_rules! function_info_v1 {
-    ($finfo:ident) => {
-        #[unsafe(no_mangle)]
-        #[doc(hidden)]
-        pub extern "C" fn $finfo() -> &'static pg_sys::Pg_finfo_record {
-            const V1_API: pg_sys::Pg_finfo_record = pg_sys::Pg_finfo_record { api_version: 1 };
-            &V1_API
-        }
-    };
-}
-
 /// Per call site state: the result descriptor and the prebuilt datums,
 /// allocated in `fn_mcxt` so they live exactly as long as the call site.
 struct CallSite {
@@ -252,7 +239,7 @@ unsafe extern "C-unwind" fn drop_call_site(arg: *mut std::ffi::c_void) {
 }
 
 /// A text datum, palloc'd in the current memory context.
-fn text_datum(s: &str) -> Datum {
+pub(crate) fn text_datum(s: &str) -> Datum {
     unsafe { Datum::from(pg_sys::cstring_to_text_with_len(s.as_ptr().cast(), s.len() as i32)) }
 }
 
@@ -320,7 +307,7 @@ unsafe fn application_error(fcinfo: pg_sys::FunctionCallInfo) -> InputError {
 }
 
 /// Raises an input error as a PostgreSQL ERROR with its SQLSTATE.
-pub fn report(e: &InputError) -> ! {
+pub(crate) fn report(e: &InputError) -> ! {
     let code = if e.is_out_of_range() {
         PgSqlErrorCode::ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE
     } else {

@@ -6,14 +6,36 @@
 
 use pgrx::prelude::*;
 
+/// Declares `pg_finfo_<name>` so PostgreSQL calls `<name>` with the V1
+/// convention (what `PG_FUNCTION_INFO_V1` does in C).
+macro_rules! function_info_v1 {
+    ($finfo:ident) => {
+        #[unsafe(no_mangle)]
+        #[doc(hidden)]
+        pub extern "C" fn $finfo() -> &'static ::pgrx::pg_sys::Pg_finfo_record {
+            const V1_API: ::pgrx::pg_sys::Pg_finfo_record =
+                ::pgrx::pg_sys::Pg_finfo_record { api_version: 1 };
+            &V1_API
+        }
+    };
+}
+
 mod api;
 mod numeric;
+mod settings;
+mod triggers;
 mod tuple;
 
 ::pgrx::pg_module_magic!(name, version);
 
+#[pg_guard]
+pub extern "C-unwind" fn _PG_init() {
+    settings::register();
+}
+
 // The SQL surface, in the order it must be created.
 extension_sql_file!("sql/score.sql", name = "score", bootstrap);
+extension_sql_file!("sql/triggers.sql", name = "triggers", requires = ["score"]);
 
 #[cfg(any(test, feature = "pg_test"))]
 #[pg_schema]

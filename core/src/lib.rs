@@ -38,6 +38,8 @@ impl Field {
 pub enum Problem {
     Amount(AmountProblem),
     TenorBelowOne,
+    /// A tenor column of a fractional type holding a fraction of a month.
+    NotWholeMonths,
     /// NULL where a value is needed (only `validate_application` sees NULLs:
     /// the scoring functions are STRICT).
     Missing,
@@ -95,6 +97,7 @@ impl std::fmt::Display for InputError {
             }
             Problem::TenorBelowOne => write!(f, "{name} must be at least 1, got {v}"),
             Problem::Missing => write!(f, "{name} is missing (NULL)"),
+            Problem::NotWholeMonths => write!(f, "{name} must be a whole number of months, got {v}"),
         }
     }
 }

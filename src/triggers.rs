@@ -1,0 +1,424 @@
+//! The row trigger that keeps a loan's score columns current (SPEC §3).
+//!
+//! `credit.enable_scoring` (src/sql/triggers.sql) attaches it as
+//! `BEFORE INSERT OR UPDATE OF <inputs>, scored_at ... FOR EACH ROW` and
+//! passes the whole per-table configuration as trigger arguments, so the
+//! trigger reads no session state but the `on_invalid` default (on Citus
+//! workers, session settings do not arrive; arguments do):
+//!
+//! | # | argument |
+//! |---|---|
+//! | 0, 1 | income and assets columns (of `customers` in layout 2) |
+//! | 2, 3 | loan amount and tenor columns |
+//! | 4 | scorecard name |
+//! | 5 | `customers`, schema-qualified and quoted; empty for layout 1 |
+//! | 6, 7 | the target's column referencing customers, and customers' key |
+//! | 8 | `on_invalid` override (`flag`, `reject`, or empty: the setting) |
+//!
+//! History and alerts are written once per statement by the AFTER
+//! STATEMENT triggers (`credit.record_scores`), from transition tables:
+//! a per-row INSERT from here would cost more than the scoring itself.
+//! Names are resolved once per statement (the state lives in `fn_extra`),
+//! the customers lookup is a prepared plan with a qualified name, so no
+//! `search_path` can redirect it.
+
+use credit_core::{reference, Amount, AmountProblem, Application, Field, InputError, Problem, Scorecard};
+use pgrx::pg_sys::{self, Datum};
+use pgrx::prelude::*;
+
+use crate::api::{report, text_datum};
+use crate::numeric;
+use crate::settings::{OnInvalid, ON_INVALID};
+
+/// Where an input column sits and how to read its type.
+#[derive(Clone, Copy)]
+struct Column {
+    attnum: i32,
+    kind: Kind,
+}
+
+#[derive(Clone, Copy)]
+enum Kind {
+    Numeric,
+    Int2,
+    Int4,
+    Int8,
+    /// Any other type: through its output function and the text parser.
+    Text {
+        output: pg_sys::Oid,
+    },
+}
+
+impl Kind {
+    unsafe fn of(typoid: pg_sys::Oid) -> Kind {
+        match typoid {
+            pg_sys::NUMERICOID => Kind::Numeric,
+            pg_sys::INT2OID => Kind::Int2,
+            pg_sys::INT4OID => Kind::Int4,
+            pg_sys::INT8OID => Kind::Int8,
+            other => {
+                let (mut output, mut varlena) = (pg_sys::InvalidOid, false);
+                unsafe { pg_sys::getTypeOutputInfo(other, &mut output, &mut varlena) };
+                Kind::Text { output }
+            }
+        }
+    }
+
+    /// A non-null value of this type as an exact amount.
+    unsafe fn amount(self, d: Datum, field: Field) -> Result<Amount, InputError> {
+        let whole = |v: i64| {
+            Amount::from_units(i128::from(v) * 10i128.pow(credit_core::exact::INPUT_SCALE))
+                .map_err(|p| InputError::new(field, Problem::Amount(p), &v.to_string()))
+        };
+        unsafe {
+            match self {
+                Kind::Numeric => numeric::to_amount(d)
+                    .map_err(|p| InputError::new(field, Problem::Amount(p), &numeric::to_text(d))),
+                Kind::Int2 => whole(i64::from(d.value() as i16)),
+                Kind::Int4 => whole(i64::from(d.value() as i32)),
+                Kind::Int8 => whole(d.value() as i64),
+                Kind::Text { output } => {
+                    let text = output_text(output, d);
+                    text.parse::<Amount>().map_err(|p| InputError::new(field, Problem::Amount(p), &text))
+                }
+            }
+        }
+    }
+
+    /// A non-null value of this type as a tenor in months.
+    unsafe fn months(self, d: Datum) -> Result<i32, InputError> {
+        let bad = |p: Problem, text: &str| InputError::new(Field::TenorMonths, p, text);
+        let whole: i64 = unsafe {
+            match self {
+                Kind::Int2 => i64::from(d.value() as i16),
+                Kind::Int4 => i64::from(d.value() as i32),
+                Kind::Int8 => d.value() as i64,
+                Kind::Numeric | Kind::Text { .. } => match self.amount(d, Field::TenorMonths) {
+                    Ok(a) => {
+                        let one = 10i128.pow(credit_core::exact::INPUT_SCALE);
+                        if a.units() % one != 0 {
+                            return Err(bad(Problem::NotWholeMonths, &a.to_string()));
+                        }
+                        (a.units() / one) as i64
+                    }
+                    Err(e) if e.problem == Problem::Amount(AmountProblem::Negative) => {
+                        return Err(bad(Problem::TenorBelowOne, &e.value));
+                    }
+                    Err(e) => return Err(e),
+                },
+            }
+        };
+        if whole < 1 {
+            return Err(bad(Problem::TenorBelowOne, &whole.to_string()));
+        }
+        i32::try_from(whole).map_err(|_| bad(Problem::Amount(AmountProblem::OutOfRange), &whole.to_string()))
+    }
+}
+
+unsafe fn output_text(output: pg_sys::Oid, d: Datum) -> String {
+    unsafe {
+        let c = pg_sys::OidOutputFunctionCall(output, d);
+        std::ffi::CStr::from_ptr(c).to_string_lossy().into_owned()
+    }
+}
+
+/// Layout 2: income and assets come from the customer the row references.
+struct CustomerLookup {
+    reference: Column,
+    plan: pg_sys::SPIPlanPtr,
+}
+
+/// Everything the trigger needs, resolved once per statement.
+struct RowTrigger {
+    card: &'static Scorecard,
+    income: Option<Column>,
+    assets: Option<Column>,
+    amount: Column,
+    tenor: Column,
+    customers: Option<CustomerLookup>,
+    /// credit_score, default_probability, segment, scored_at.
+    outputs: [i32; 4],
+    probabilities: Vec<Datum>,
+    segments: Vec<Datum>,
+    on_invalid: Option<OnInvalid>,
+}
+
+impl Drop for RowTrigger {
+    fn drop(&mut self) {
+        if let Some(c) = &self.customers {
+            unsafe { pg_sys::SPI_freeplan(c.plan) };
+        }
+    }
+}
+
+unsafe extern "C-unwind" fn drop_row_trigger(arg: *mut std::ffi::c_void) {
+    // SAFETY: the Box made in `RowTrigger::get`, dropped only here.
+    drop(unsafe { Box::from_raw(arg as *mut RowTrigger) });
+}
+
+fn config_error(message: String) -> ! {
+    ereport!(ERROR, PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE, message);
+}
+
+unsafe fn column(tupdesc: pg_sys::TupleDesc, name: &str, table: &str) -> (i32, pg_sys::Oid) {
+    unsafe {
+        for i in 0..(*tupdesc).natts as usize {
+            let att = (*tupdesc).attrs.as_ptr().add(i);
+            if (*att).attisdropped {
+                continue;
+            }
+            let attname = std::ffi::CStr::from_ptr((*att).attname.data.as_ptr());
+            if attname.to_bytes() == name.as_bytes() {
+                return ((*att).attnum as i32, (*att).atttypid);
+            }
+        }
+    }
+    config_error(format!("credit_scoring: column \"{name}\" does not exist in {table}"));
+}
+
+impl RowTrigger {
+    unsafe fn get<'a>(fcinfo: pg_sys::FunctionCallInfo, td: *mut pg_sys::TriggerData) -> &'a RowTrigger {
+        unsafe {
+            let flinfo = (*fcinfo).flinfo;
+            if (*flinfo).fn_extra.is_null() {
+                let old = pg_sys::MemoryContextSwitchTo((*flinfo).fn_mcxt);
+                let state = RowTrigger::new(td);
+                pg_sys::MemoryContextSwitchTo(old);
+                let ptr = Box::into_raw(Box::new(state));
+                let callback =
+                    pg_sys::MemoryContextAlloc((*flinfo).fn_mcxt, size_of::<pg_sys::MemoryContextCallback>())
+                        as *mut pg_sys::MemoryContextCallback;
+                (*callback).func = Some(drop_row_trigger);
+                (*callback).arg = ptr.cast();
+                pg_sys::MemoryContextRegisterResetCallback((*flinfo).fn_mcxt, callback);
+                (*flinfo).fn_extra = ptr.cast();
+            }
+            &*((*flinfo).fn_extra as *const RowTrigger)
+        }
+    }
+
+    unsafe fn new(td: *mut pg_sys::TriggerData) -> RowTrigger {
+        unsafe {
+            let trigger = (*td).tg_trigger;
+            let args: Vec<String> = (0..(*trigger).tgnargs as usize)
+                .map(|i| std::ffi::CStr::from_ptr(*(*trigger).tgargs.add(i)).to_string_lossy().into_owned())
+                .collect();
+            if args.len() != 9 {
+                config_error(format!(
+                    "credit_scoring: the scoring trigger takes 9 arguments, got {}; attach it with credit.enable_scoring()",
+                    args.len()
+                ));
+            }
+            let rel = (*td).tg_relation;
+            let tupdesc = (*rel).rd_att;
+            let table = std::ffi::CStr::from_ptr((*(*rel).rd_rel).relname.data.as_ptr())
+                .to_string_lossy()
+                .into_owned();
+            let input = |name: &str| {
+                let (attnum, typoid) = column(tupdesc, name, &table);
+                Column { attnum, kind: Kind::of(typoid) }
+            };
+            let card = match args[4].as_str() {
+                "reference" => reference::scorecard(),
+                other => config_error(format!("credit_scoring: unknown scorecard \"{other}\"")),
+            };
+            let (income, assets, customers) = if args[5].is_empty() {
+                (Some(input(&args[0])), Some(input(&args[1])), None)
+            } else {
+                let (attnum, reference_type) = column(tupdesc, &args[6], &table);
+                let query = format!(
+                    "SELECT {}, {} FROM {} WHERE {} = $1",
+                    quote_ident(&args[0]),
+                    quote_ident(&args[1]),
+                    args[5],
+                    quote_ident(&args[7])
+                );
+                let cquery = std::ffi::CString::new(query).expect("no NUL in identifiers");
+                let mut types = [reference_type];
+                if pg_sys::SPI_connect() < 0 {
+                    config_error("credit_scoring: SPI_connect failed".into());
+                }
+                let plan = pg_sys::SPI_prepare(cquery.as_ptr(), 1, types.as_mut_ptr());
+                if plan.is_null() || pg_sys::SPI_keepplan(plan) != 0 {
+                    config_error(format!(
+                        "credit_scoring: cannot prepare the customer lookup on {}",
+                        args[5]
+                    ));
+                }
+                pg_sys::SPI_finish();
+                let reference = Column { attnum, kind: Kind::of(reference_type) };
+                (None, None, Some(CustomerLookup { reference, plan }))
+            };
+            let output = |name: &str, typoid: pg_sys::Oid, sql: &str| {
+                let (attnum, actual) = column(tupdesc, name, &table);
+                if actual != typoid {
+                    config_error(format!("credit_scoring: column {table}.{name} must be of type {sql}"));
+                }
+                attnum
+            };
+            RowTrigger {
+                card,
+                income,
+                assets,
+                amount: input(&args[2]),
+                tenor: input(&args[3]),
+                customers,
+                outputs: [
+                    output("credit_score", pg_sys::INT4OID, "integer"),
+                    output("default_probability", pg_sys::NUMERICOID, "numeric"),
+                    output("segment", pg_sys::TEXTOID, "text"),
+                    output("scored_at", pg_sys::TIMESTAMPTZOID, "timestamp with time zone"),
+                ],
+                probabilities: card.probabilities.iter().map(|p| numeric::from_fixed((*p).into())).collect(),
+                segments: card.segment_names.iter().map(|s| text_datum(s)).collect(),
+                on_invalid: match args[8].as_str() {
+                    "flag" => Some(OnInvalid::Flag),
+                    "reject" => Some(OnInvalid::Reject),
+                    _ => None,
+                },
+            }
+        }
+    }
+
+    /// The application in this row, or why it cannot be scored.
+    unsafe fn application(
+        &self,
+        tuple: pg_sys::HeapTuple,
+        tupdesc: pg_sys::TupleDesc,
+    ) -> Result<Application, InputError> {
+        unsafe {
+            let get = |c: Column| {
+                let mut isnull = false;
+                let d = pg_sys::heap_getattr(tuple, c.attnum, tupdesc, &mut isnull);
+                (!isnull).then_some(d)
+            };
+            // NULL income or assets count as 0, as the old service did.
+            let (income, assets) = match &self.customers {
+                None => {
+                    let read = |c: Option<Column>, f: Field| match c.and_then(get) {
+                        Some(d) => c.expect("column").kind.amount(d, f),
+                        None => Ok(Amount::ZERO),
+                    };
+                    (read(self.income, Field::MonthlyIncome)?, read(self.assets, Field::Assets)?)
+                }
+                Some(lookup) => match get(lookup.reference) {
+                    None => (Amount::ZERO, Amount::ZERO),
+                    Some(key) => self.customer(lookup, key)?,
+                },
+            };
+            let loan_amount = match get(self.amount) {
+                Some(d) => self.amount.kind.amount(d, Field::LoanAmount)?,
+                None => return Err(InputError::new(Field::LoanAmount, Problem::Missing, "NULL")),
+            };
+            let tenor_months = match get(self.tenor) {
+                Some(d) => self.tenor.kind.months(d)?,
+                None => return Err(InputError::new(Field::TenorMonths, Problem::Missing, "NULL")),
+            };
+            Application::new(income, assets, loan_amount, tenor_months)
+        }
+    }
+
+    /// Income and assets of the referenced customer (0 when NULL; a missing
+    /// customer counts as no income and no assets).
+    unsafe fn customer(&self, lookup: &CustomerLookup, key: Datum) -> Result<(Amount, Amount), InputError> {
+        unsafe {
+            if pg_sys::SPI_connect() < 0 {
+                config_error("credit_scoring: SPI_connect failed".into());
+            }
+            let mut args = [key];
+            let rc = pg_sys::SPI_execute_plan(lookup.plan, args.as_mut_ptr(), std::ptr::null(), true, 1);
+            let result = if rc == pg_sys::SPI_OK_SELECT as i32 && pg_sys::SPI_processed == 1 {
+                let table = pg_sys::SPI_tuptable;
+                let (tuple, tupdesc) = (*(*table).vals, (*table).tupdesc);
+                let read = |i: i32, field: Field| {
+                    let mut isnull = false;
+                    let d = pg_sys::SPI_getbinval(tuple, tupdesc, i, &mut isnull);
+                    if isnull {
+                        Ok(Amount::ZERO)
+                    } else {
+                        Kind::of(pg_sys::SPI_gettypeid(tupdesc, i)).amount(d, field)
+                    }
+                };
+                read(1, Field::MonthlyIncome).and_then(|i| Ok((i, read(2, Field::Assets)?)))
+            } else {
+                Ok((Amount::ZERO, Amount::ZERO))
+            };
+            pg_sys::SPI_finish();
+            result
+        }
+    }
+}
+
+fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+function_info_v1!(pg_finfo_credit_score_row);
+/// `credit.score_row()`: BEFORE INSERT OR UPDATE ... FOR EACH ROW.
+#[unsafe(no_mangle)]
+pub unsafe extern "C-unwind" fn credit_score_row(fcinfo: pg_sys::FunctionCallInfo) -> Datum {
+    unsafe { pg_sys::submodules::panic::pgrx_extern_c_guard(|| score_row(fcinfo)) }
+}
+
+unsafe fn score_row(fcinfo: pg_sys::FunctionCallInfo) -> Datum {
+    unsafe {
+        let context = (*fcinfo).context;
+        if context.is_null() || (*context).type_ != pg_sys::NodeTag::T_TriggerData {
+            ereport!(
+                ERROR,
+                PgSqlErrorCode::ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED,
+                "credit.score_row() must be called as a trigger"
+            );
+        }
+        let td = context as *mut pg_sys::TriggerData;
+        let event = (*td).tg_event;
+        let op = event & pg_sys::TRIGGER_EVENT_OPMASK;
+        if event & pg_sys::TRIGGER_EVENT_ROW == 0
+            || event & pg_sys::TRIGGER_EVENT_TIMINGMASK != pg_sys::TRIGGER_EVENT_BEFORE
+            || (op != pg_sys::TRIGGER_EVENT_INSERT && op != pg_sys::TRIGGER_EVENT_UPDATE)
+        {
+            ereport!(
+                ERROR,
+                PgSqlErrorCode::ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED,
+                "credit.score_row() must fire BEFORE INSERT OR UPDATE FOR EACH ROW"
+            );
+        }
+        let tuple = if op == pg_sys::TRIGGER_EVENT_UPDATE { (*td).tg_newtuple } else { (*td).tg_trigtuple };
+        let tupdesc = (*(*td).tg_relation).rd_att;
+        let state = RowTrigger::get(fcinfo, td);
+
+        let mut values = [Datum::from(0); 4];
+        let mut nulls = [true; 4];
+        match state.application(tuple, tupdesc) {
+            Ok(app) => {
+                let a = state.card.evaluate(&app);
+                values[0] = Datum::from(a.credit_score);
+                values[1] = state.probabilities[a.default_probability as usize];
+                values[2] = state.segments[a.segment as usize];
+                nulls[..3].fill(false);
+            }
+            Err(e) => {
+                if state.on_invalid.unwrap_or_else(|| ON_INVALID.get()) == OnInvalid::Reject {
+                    report(&e);
+                }
+                // flag: the write goes ahead unscored; the statement
+                // trigger records the invalid_input alert with the reason.
+            }
+        }
+        // clock_timestamp(), not now(): every rescoring gets its own
+        // scored_at, which is how the statement trigger tells rescored
+        // rows from rows an unrelated UPDATE touched.
+        values[3] = Datum::from(pg_sys::GetCurrentTimestamp());
+        nulls[3] = false;
+        let mut cols = state.outputs;
+        let modified = pg_sys::heap_modify_tuple_by_cols(
+            tuple,
+            tupdesc,
+            4,
+            cols.as_mut_ptr(),
+            values.as_mut_ptr(),
+            nulls.as_mut_ptr(),
+        );
+        Datum::from(modified)
+    }
+}
