@@ -24,29 +24,38 @@ FROM (VALUES (5000000, 20000000, 10000000, 12),
      LATERAL credit.score_credit(a.monthly_income, a.assets, a.loan_amount, a.tenor_months) AS s;
 SQL
 
-say "scored loans (first 10)"
+say "attaching scoring to the loans table (customers + loans layout)"
+pg -d credit_demo -c "SELECT credit.enable_scoring('loans', amount => 'principal_amount', customers => 'customers')"
+
+say "scored loans (first 10): the score columns are kept by the triggers"
 pg -d credit_demo <<'SQL'
 SELECT l.id, l.customer_id, c.monthly_income, c.assets_value, l.principal_amount, l.tenor_months,
-       s.credit_score, s.segment, s.dsr, s.reasons
-FROM loans l JOIN customers c ON c.id = l.customer_id,
-     LATERAL credit.score_credit(coalesce(c.monthly_income, 0), coalesce(c.assets_value, 0),
-                                 l.principal_amount, l.tenor_months) AS s
+       l.credit_score, l.segment, l.default_probability
+FROM loans l JOIN customers c ON c.id = l.customer_id
 ORDER BY l.id LIMIT 10;
 SQL
 
 say "portfolio by segment"
+pg -d credit_demo -c "SELECT * FROM credit.portfolio_summary ORDER BY table_name, average_score DESC"
+
+say "a month passes: one customer in ten loses income, a few gain"
 pg -d credit_demo <<'SQL'
-SELECT s.segment, count(*) AS loans, sum(l.principal_amount) AS exposure,
-       round(avg(s.credit_score), 1) AS avg_score,
-       sum(s.default_probability * l.principal_amount) AS expected_loss
-FROM loans l JOIN customers c ON c.id = l.customer_id,
-     LATERAL credit.score_credit(coalesce(c.monthly_income, 0), coalesce(c.assets_value, 0),
-                                 l.principal_amount, l.tenor_months) AS s
-GROUP BY s.segment ORDER BY min(s.credit_score) DESC;
-SELECT jsonb_pretty(credit.risk_summary(s)) AS risk_summary
-FROM loans l JOIN customers c ON c.id = l.customer_id,
-     LATERAL credit.score_credit(coalesce(c.monthly_income, 0), coalesce(c.assets_value, 0),
-                                 l.principal_amount, l.tenor_months) AS s;
+UPDATE customers SET monthly_income = round(monthly_income * (0.4 + (id % 5) * 0.1), -3)
+WHERE id % 10 = 3;
+UPDATE customers SET monthly_income = round(monthly_income * 1.25, -3)
+WHERE id % 25 = 7;
+SQL
+
+say "segment migration and the portfolio after the month"
+pg -d credit_demo -c "SELECT * FROM credit.segment_migration ORDER BY table_name, month, loans DESC"
+pg -d credit_demo -c "SELECT * FROM credit.portfolio_summary ORDER BY table_name, average_score DESC"
+
+say "open alerts"
+pg -d credit_demo <<'SQL'
+SELECT kind, count(*) AS alerts FROM credit.open_alerts GROUP BY kind ORDER BY kind;
+SELECT id, row_key AS loan, kind, old_score, new_score, score_drop, old_segment, new_segment
+FROM credit.open_alerts WHERE kind = 'score_drop'
+ORDER BY score_drop DESC, id LIMIT 10;
 SQL
 
 say "done: connect with  sudo -u postgres psql credit_demo"

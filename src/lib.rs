@@ -36,6 +36,7 @@ pub extern "C-unwind" fn _PG_init() {
 // The SQL surface, in the order it must be created.
 extension_sql_file!("sql/score.sql", name = "score", bootstrap);
 extension_sql_file!("sql/triggers.sql", name = "triggers", requires = ["score"]);
+extension_sql_file!("sql/views.sql", name = "views", requires = ["triggers"]);
 
 #[cfg(any(test, feature = "pg_test"))]
 #[pg_schema]

@@ -1,0 +1,132 @@
+-- Views for BI tools (SPEC §4): flat columns of plain types only, one
+-- evaluation of the scoring function per row (LATERAL), a COMMENT on every
+-- view and column (Metabase and Superset show them).
+
+CREATE VIEW credit.current_scores AS
+SELECT h.table_name,
+       h.row_key,
+       h.monthly_income,
+       h.assets,
+       h.loan_amount,
+       h.tenor_months,
+       h.credit_score,
+       h.default_probability,
+       h.segment,
+       s.dsr,
+       s.monthly_installment,
+       s.persona,
+       array_to_string(s.reasons, ',') AS reasons,
+       s.recommendation,
+       h.scorecard,
+       h.scored_at
+FROM (SELECT DISTINCT ON (table_name, row_key) *
+      FROM credit.score_history
+      ORDER BY table_name, row_key, id DESC) AS h
+LEFT JOIN LATERAL credit.try_score_credit(h.monthly_income, h.assets, h.loan_amount, h.tenor_months) AS s
+       ON h.credit_score IS NOT NULL;
+COMMENT ON VIEW credit.current_scores IS
+    'The latest scoring of every row of every scored table, with its inputs, persona and reasons (one row per scored row; score NULL: its inputs are invalid, see credit.open_alerts)';
+COMMENT ON COLUMN credit.current_scores.table_name IS 'Scored table, schema-qualified';
+COMMENT ON COLUMN credit.current_scores.row_key IS 'Key of the scored row, as text';
+COMMENT ON COLUMN credit.current_scores.monthly_income IS 'Monthly income used (NULL counted as 0)';
+COMMENT ON COLUMN credit.current_scores.assets IS 'Assets used (NULL counted as 0)';
+COMMENT ON COLUMN credit.current_scores.loan_amount IS 'Loan amount';
+COMMENT ON COLUMN credit.current_scores.tenor_months IS 'Tenor in months';
+COMMENT ON COLUMN credit.current_scores.credit_score IS 'Credit score (300 to 850)';
+COMMENT ON COLUMN credit.current_scores.default_probability IS 'Probability of default of the score band';
+COMMENT ON COLUMN credit.current_scores.segment IS 'Risk segment: low, medium or high';
+COMMENT ON COLUMN credit.current_scores.dsr IS 'Debt service ratio: installment / income, 2 decimals';
+COMMENT ON COLUMN credit.current_scores.monthly_installment IS 'Monthly installment, 2 decimals';
+COMMENT ON COLUMN credit.current_scores.persona IS 'Customer persona of the segment';
+COMMENT ON COLUMN credit.current_scores.reasons IS 'Reason codes, comma-separated, most points lost first';
+COMMENT ON COLUMN credit.current_scores.recommendation IS 'The old API''s recommendation line';
+COMMENT ON COLUMN credit.current_scores.scorecard IS 'Scorecard that produced the score';
+COMMENT ON COLUMN credit.current_scores.scored_at IS 'When the row was last scored';
+
+CREATE VIEW credit.portfolio_summary AS
+SELECT table_name,
+       coalesce(segment, 'unscored') AS segment,
+       count(*) AS loans,
+       sum(loan_amount) AS exposure,
+       round(avg(credit_score), 1) AS average_score,
+       sum(default_probability * loan_amount) AS expected_loss,
+       round(sum(loan_amount) / nullif(sum(sum(loan_amount)) OVER (PARTITION BY table_name), 0), 4)
+           AS share_of_portfolio
+FROM (SELECT DISTINCT ON (table_name, row_key) table_name, segment, loan_amount, credit_score, default_probability
+      FROM credit.score_history
+      ORDER BY table_name, row_key, id DESC) AS latest
+GROUP BY table_name, segment;
+COMMENT ON VIEW credit.portfolio_summary IS
+    'Per scored table and segment: number of loans, exposure, average score, expected loss and share of the table''s exposure';
+COMMENT ON COLUMN credit.portfolio_summary.table_name IS 'Scored table, schema-qualified';
+COMMENT ON COLUMN credit.portfolio_summary.segment IS 'Risk segment (unscored: rows with invalid inputs)';
+COMMENT ON COLUMN credit.portfolio_summary.loans IS 'Number of loans';
+COMMENT ON COLUMN credit.portfolio_summary.exposure IS 'Sum of loan amounts';
+COMMENT ON COLUMN credit.portfolio_summary.average_score IS 'Average credit score';
+COMMENT ON COLUMN credit.portfolio_summary.expected_loss IS 'Sum of default probability x loan amount';
+COMMENT ON COLUMN credit.portfolio_summary.share_of_portfolio IS 'Exposure of the segment / exposure of the table (0 to 1)';
+
+CREATE VIEW credit.segment_migration AS
+SELECT table_name,
+       date_trunc('month', scored_at)::date AS month,
+       from_segment,
+       to_segment,
+       count(*) AS loans
+FROM (SELECT table_name, scored_at, segment AS to_segment,
+             lag(segment) OVER (PARTITION BY table_name, row_key ORDER BY id) AS from_segment,
+             lag(id) OVER (PARTITION BY table_name, row_key ORDER BY id) AS previous_id
+      FROM credit.score_history) AS moves
+WHERE previous_id IS NOT NULL AND from_segment IS DISTINCT FROM to_segment
+GROUP BY table_name, month, from_segment, to_segment;
+COMMENT ON VIEW credit.segment_migration IS
+    'Rows that moved between segments, per scored table and month of the move (filter on month for a period)';
+COMMENT ON COLUMN credit.segment_migration.table_name IS 'Scored table, schema-qualified';
+COMMENT ON COLUMN credit.segment_migration.month IS 'First day of the month the rows moved in';
+COMMENT ON COLUMN credit.segment_migration.from_segment IS 'Segment before the move (NULL: was unscored)';
+COMMENT ON COLUMN credit.segment_migration.to_segment IS 'Segment after the move (NULL: became unscored)';
+COMMENT ON COLUMN credit.segment_migration.loans IS 'Number of moves';
+
+CREATE VIEW credit.open_alerts AS
+SELECT id,
+       table_name,
+       row_key,
+       kind,
+       old_score,
+       new_score,
+       score_drop,
+       old_segment,
+       new_segment,
+       details::text AS details,
+       details->>'reason' AS reason,
+       created_at,
+       round(extract(epoch FROM now() - created_at) / 3600, 1) AS age_hours
+FROM credit.score_alerts
+WHERE acknowledged_at IS NULL;
+COMMENT ON VIEW credit.open_alerts IS
+    'Unacknowledged alerts with their age; acknowledge one with credit.acknowledge_alert(id, note)';
+COMMENT ON COLUMN credit.open_alerts.id IS 'Alert id (for credit.acknowledge_alert)';
+COMMENT ON COLUMN credit.open_alerts.table_name IS 'Scored table, schema-qualified';
+COMMENT ON COLUMN credit.open_alerts.row_key IS 'Key of the row the alert is about';
+COMMENT ON COLUMN credit.open_alerts.kind IS 'score_drop, dsr_critical or invalid_input';
+COMMENT ON COLUMN credit.open_alerts.old_score IS 'Score the drop is measured from (score_drop), else the score before';
+COMMENT ON COLUMN credit.open_alerts.new_score IS 'Score after the change';
+COMMENT ON COLUMN credit.open_alerts.score_drop IS 'Points lost (score_drop alerts)';
+COMMENT ON COLUMN credit.open_alerts.old_segment IS 'Segment before the change';
+COMMENT ON COLUMN credit.open_alerts.new_segment IS 'Segment after the change';
+COMMENT ON COLUMN credit.open_alerts.details IS 'Details as JSON text';
+COMMENT ON COLUMN credit.open_alerts.reason IS 'Why the inputs are invalid (invalid_input alerts)';
+COMMENT ON COLUMN credit.open_alerts.created_at IS 'When the alert was raised';
+COMMENT ON COLUMN credit.open_alerts.age_hours IS 'Hours since the alert was raised';
+
+CREATE FUNCTION credit.acknowledge_alert(alert_id bigint, note text DEFAULT NULL)
+RETURNS boolean
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    -- SECURITY DEFINER: roles granted EXECUTE may acknowledge, not rewrite, alerts.
+    UPDATE credit.score_alerts
+    SET acknowledged_at = now(), acknowledged_by = session_user, note = acknowledge_alert.note
+    WHERE id = alert_id AND acknowledged_at IS NULL
+    RETURNING true
+$$;
+REVOKE EXECUTE ON FUNCTION credit.acknowledge_alert(bigint, text) FROM PUBLIC;
+COMMENT ON FUNCTION credit.acknowledge_alert(bigint, text) IS
+    'Marks an open alert acknowledged (by the session user, with an optional note); NULL if it was not open. EXECUTE is granted by the DBA';
