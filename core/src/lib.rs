@@ -6,12 +6,13 @@
 //! converts values at the edges.
 
 pub mod exact;
+pub mod lint;
 pub mod reference;
 pub mod scorecard;
 mod validate;
 
 pub use exact::{Amount, AmountProblem, Fixed};
-pub use scorecard::{Application, Assessment, Bands, Definition, DefinitionError, Scorecard};
+pub use scorecard::{Application, Assessment, Bands, Decision, Definition, DefinitionError, Scorecard};
 
 /// The four inputs, named as the SQL arguments are.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -65,6 +65,18 @@ pub fn definition() -> Definition {
             persona("medium", None, "cautious_newcomer"),
             persona("high", None, "struggling_borrower"),
         ],
+        decision: policy(),
+    }
+}
+
+/// The reference decision policy of SPEC §9.
+pub fn policy() -> DecisionPolicy {
+    DecisionPolicy {
+        decline_without_income: true,
+        decline_dsr_above: Decimal::new(60, 2),
+        decline_score_below: 450,
+        approve_score_at_least: 550,
+        approve_dsr_at_most: Decimal::new(40, 2),
     }
 }
 

@@ -16,6 +16,7 @@ use ethnum::I256;
 #[serde(deny_unknown_fields)]
 pub struct Definition {
     /// Flat margin over the whole tenor: installment = amount × (1 + rate) / tenor.
+    #[serde(with = "rust_decimal::serde::float")]
     pub margin_rate: Decimal,
     /// Points every application starts with.
     pub base_points: i32,
@@ -30,7 +31,59 @@ pub struct Definition {
     pub segments: SegmentRule,
     /// First matching persona wins.
     pub personas: Vec<PersonaRule>,
+    /// The instant decision policy (SPEC §9); the reference policy when absent.
+    #[serde(default = "crate::reference::policy")]
+    pub decision: DecisionPolicy,
 }
+
+/// Approve, review or decline (SPEC §9). Ratios are installment / income,
+/// compared exactly like the DSR bands.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionPolicy {
+    /// Decline when the applicant has no income (`no_income`).
+    pub decline_without_income: bool,
+    /// Decline when installment / income exceeds this (`dsr_over_60`).
+    #[serde(with = "rust_decimal::serde::float")]
+    pub decline_dsr_above: Decimal,
+    /// Decline below this score (`score_under_450`).
+    pub decline_score_below: i32,
+    /// Approve from this score (else review: `score_under_550`) ...
+    pub approve_score_at_least: i32,
+    /// ... and up to this installment / income (else review: `dsr_over_40`).
+    #[serde(with = "rust_decimal::serde::float")]
+    pub approve_dsr_at_most: Decimal,
+}
+
+/// The instant decision on an application.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Decision {
+    Approve,
+    Review,
+    Decline,
+}
+
+impl Decision {
+    pub const ALL: [Decision; 3] = [Decision::Approve, Decision::Review, Decision::Decline];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Decision::Approve => "approve",
+            Decision::Review => "review",
+            Decision::Decline => "decline",
+        }
+    }
+}
+
+/// Decision reason codes, as bits in this order (which is also the order
+/// they are named in): no_income, dsr over the decline limit, score under
+/// the decline limit, score under the approval limit, dsr over the approval
+/// limit. Texts in [`Scorecard::decision_codes`].
+pub const NO_INCOME: u8 = 1;
+pub const DSR_OVER_DECLINE: u8 = 2;
+pub const SCORE_UNDER_DECLINE: u8 = 4;
+pub const SCORE_UNDER_APPROVE: u8 = 8;
+pub const DSR_OVER_APPROVE: u8 = 16;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -51,6 +104,7 @@ pub struct DsrRule {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MaxRatioBand {
+    #[serde(with = "rust_decimal::serde::float")]
     pub max_ratio: Decimal,
     pub points: i32,
 }
@@ -67,6 +121,7 @@ pub struct AcrRule {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MinRatioBand {
+    #[serde(with = "rust_decimal::serde::float")]
     pub min_ratio: Decimal,
     pub points: i32,
 }
@@ -91,6 +146,7 @@ pub struct TenorBand {
 #[serde(deny_unknown_fields)]
 pub struct ProbabilityRule {
     pub bands: Vec<ProbabilityBand>,
+    #[serde(with = "rust_decimal::serde::float")]
     pub otherwise: Decimal,
 }
 
@@ -98,6 +154,7 @@ pub struct ProbabilityRule {
 #[serde(deny_unknown_fields)]
 pub struct ProbabilityBand {
     pub min_score: i32,
+    #[serde(with = "rust_decimal::serde::float")]
     pub probability: Decimal,
 }
 
@@ -163,6 +220,9 @@ pub struct Assessment {
     /// Index into [`Scorecard::persona_names`].
     pub persona: u8,
     pub bands: Bands,
+    pub decision: Decision,
+    /// Bits of the decision reasons (see [`NO_INCOME`] and friends).
+    pub decision_reasons: u8,
 }
 
 /// A step of a factor: its points, and the reason code naming it when it is
@@ -198,6 +258,11 @@ pub struct Scorecard {
     dsr_edges: Vec<I256>,
     /// ACR band edges in units of 10^-6, descending.
     acr_edges: Vec<I256>,
+    /// Decision limits (decline above, approve at most) in units of 10^-6.
+    decision_limits: [I256; 2],
+    decision_limits_micros: [u128; 2],
+    /// Texts of the decision reason bits, in bit order.
+    pub decision_codes: [String; 5],
     /// The same three in 128 bits, for the fast path.
     one_plus_margin_micros: u128,
     dsr_edges_micros: Vec<u128>,
@@ -274,12 +339,21 @@ impl Scorecard {
             false,
         ));
 
+        // At least 2 places, as the old API printed them (0.40, not 0.4).
+        let two_places = |p: Decimal| {
+            let mut p = p.normalize();
+            if p.scale() < 2 {
+                p.rescale(2);
+            }
+            p
+        };
         let probabilities = d
             .default_probability
             .bands
             .iter()
             .map(|b| b.probability)
             .chain([d.default_probability.otherwise])
+            .map(two_places)
             .collect();
         let segment_names: Vec<String> =
             d.segments.bands.iter().map(|b| b.name.clone()).chain([d.segments.otherwise.clone()]).collect();
@@ -298,7 +372,18 @@ impl Scorecard {
         }
 
         let micros = |d: Decimal| to_param_units(d) as u128;
+        let policy = &d.decision;
+        let limits = [policy.decline_dsr_above, policy.approve_dsr_at_most];
         Ok(Scorecard {
+            decision_limits: limits.map(param),
+            decision_limits_micros: limits.map(micros),
+            decision_codes: [
+                "no_income".to_string(),
+                format!("dsr_over_{}", percent(Some(policy.decline_dsr_above))),
+                format!("score_under_{}", policy.decline_score_below),
+                format!("score_under_{}", policy.approve_score_at_least),
+                format!("dsr_over_{}", percent(Some(policy.approve_dsr_at_most))),
+            ],
             one_plus_margin_micros: 1_000_000 + micros(d.margin_rate),
             dsr_edges_micros: d.dsr.bands.iter().map(|b| micros(b.max_ratio)).collect(),
             acr_edges_micros: d.acr.bands.iter().map(|b| micros(b.min_ratio)).collect(),
@@ -329,7 +414,8 @@ impl Scorecard {
 
     /// Points, score and labels from the ratios' bands.
     fn assess(&self, app: &Application, ratios: Ratios) -> Assessment {
-        let Ratios { monthly_installment, dsr, dsr_band, acr_band } = ratios;
+        let Ratios { monthly_installment, dsr, dsr_band, acr_band, above_decline_limit, above_approve_limit } =
+            ratios;
 
         let tenor_band = self.definition.tenor.bands.iter().position(|b| app.tenor_months <= b.max_months);
         let tenor_band = tenor_band.unwrap_or(self.definition.tenor.bands.len());
@@ -352,6 +438,32 @@ impl Scorecard {
         let segment = first_reached(self.definition.segments.bands.iter().map(|b| b.min_score), credit_score);
         let persona = self.persona_for(segment, credit_score);
 
+        // The instant decision (SPEC §9): every declining rule that applies
+        // is named; otherwise approve, or review naming what stood in the way.
+        let policy = &self.definition.decision;
+        let no_income = app.monthly_income.is_zero();
+        let mut decline = 0;
+        if no_income && policy.decline_without_income {
+            decline |= NO_INCOME;
+        } else if above_decline_limit {
+            decline |= DSR_OVER_DECLINE;
+        }
+        if credit_score < policy.decline_score_below {
+            decline |= SCORE_UNDER_DECLINE;
+        }
+        let (decision, decision_reasons) = if decline != 0 {
+            (Decision::Decline, decline)
+        } else {
+            let mut review = 0;
+            if credit_score < policy.approve_score_at_least {
+                review |= SCORE_UNDER_APPROVE;
+            }
+            if no_income || above_approve_limit {
+                review |= DSR_OVER_APPROVE;
+            }
+            (if review == 0 { Decision::Approve } else { Decision::Review }, review)
+        };
+
         Assessment {
             credit_score,
             default_probability,
@@ -363,7 +475,14 @@ impl Scorecard {
             tenor_points,
             persona,
             bands: Bands { dsr: dsr_band as u8, acr: acr_band as u8, tenor: tenor_band as u8 },
+            decision,
+            decision_reasons,
         }
+    }
+
+    /// The decision reason codes of these bits, in order.
+    pub fn decision_reasons(&self, bits: u8) -> Vec<&str> {
+        (0..5).filter(|i| bits & (1 << i) != 0).map(|i| self.decision_codes[i].as_str()).collect()
     }
 
     fn persona_for(&self, segment: u8, score: i32) -> u8 {
@@ -423,6 +542,10 @@ struct Ratios {
     dsr: Fixed,
     dsr_band: usize,
     acr_band: usize,
+    /// installment / income above the decision policy's limits (false
+    /// without income).
+    above_decline_limit: bool,
+    above_approve_limit: bool,
 }
 
 impl Scorecard {
@@ -455,6 +578,11 @@ impl Scorecard {
             // dsr in hundredths = repayable / (tenor × income × 10^4)
             (band, div_round_half_up_u128(repayable, limit.checked_mul(10_000)?))
         };
+        let above = |edge: u128| -> Option<bool> {
+            Some(income != 0 && repayable > edge.checked_mul(income.checked_mul(tenor)?)?)
+        };
+        let above_decline_limit = above(self.decision_limits_micros[0])?;
+        let above_approve_limit = above(self.decision_limits_micros[1])?;
 
         // ACR: assets / amount ≥ edge  ⇔  assets ≥ edge × amount.
         let acr_band = if amount == 0 {
@@ -476,6 +604,8 @@ impl Scorecard {
             dsr: Fixed::cents(i128::try_from(dsr).ok()?),
             dsr_band,
             acr_band,
+            above_decline_limit,
+            above_approve_limit,
         })
     }
 
@@ -494,10 +624,13 @@ impl Scorecard {
 
         // Here edge × income × tenor could exceed 256 bits, so the quotient
         // `repayable / tenor` is compared through its quotient and remainder.
+        let (q, r) = (repayable / tenor, repayable % tenor);
+        let above = |edge: I256| income > 0 && !quotient_at_most(q, r, edge * income);
+        let above_decline_limit = above(self.decision_limits[0]);
+        let above_approve_limit = above(self.decision_limits[1]);
         let (dsr_band, dsr) = if income <= 0 {
             (0, Fixed::cents(0))
         } else {
-            let (q, r) = (repayable / tenor, repayable % tenor);
             let band = self.dsr_edges.iter().position(|&edge| quotient_at_most(q, r, edge * income));
             let band = band.map_or(self.dsr_edges.len() + 1, |i| i + 1);
             let dsr = Fixed::cents(div_round_half_up(
@@ -516,7 +649,7 @@ impl Scorecard {
             band.map_or(self.acr_edges.len() + 1, |i| i + 1)
         };
 
-        Ratios { monthly_installment, dsr, dsr_band, acr_band }
+        Ratios { monthly_installment, dsr, dsr_band, acr_band, above_decline_limit, above_approve_limit }
     }
 }
 

@@ -145,6 +145,9 @@ pub(crate) fn check(d: &Definition) -> Result<(), DefinitionError> {
         }
     }
 
+    ratio("$.decision.decline_dsr_above", d.decision.decline_dsr_above)?;
+    ratio("$.decision.approve_dsr_at_most", d.decision.approve_dsr_at_most)?;
+
     band_count("$.personas", d.personas.len())?;
     for (i, p) in d.personas.iter().enumerate() {
         if !names.contains(&p.segment.as_str()) {

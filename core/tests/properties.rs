@@ -118,3 +118,109 @@ fn tenor_below_one_is_rejected() {
     let e = Application::parse("-5", "1", "1", 12).unwrap_err();
     assert_eq!(e.to_string(), "monthly_income must not be negative, got -5");
 }
+
+#[test]
+fn lint_on_reference_reports_what_the_spec_says() {
+    let lint = reference::scorecard().lint();
+    assert_eq!((lint.score_range.min, lint.score_range.max), (300, 600));
+    assert_eq!(lint.unreachable_segments, vec!["low"]);
+    assert_eq!(lint.unreachable_default_probabilities, vec!["0.01", "0.05"]);
+    assert_eq!(lint.unreachable_personas, vec!["golden_anchor", "rising_star"]);
+    // Review only ever with score_under_550 (SPEC §9); dsr_over_40 only beside it.
+    assert_eq!(lint.decisions_always_with["review"], vec!["score_under_550"]);
+    assert_eq!(
+        lint.decisions["review"],
+        vec![
+            vec!["score_under_550".to_string()],
+            vec!["score_under_550".to_string(), "dsr_over_40".to_string()]
+        ]
+    );
+    assert!(lint.unreachable_decisions.is_empty());
+    assert!(lint.non_monotonic.is_empty());
+}
+
+/// Random valid scorecards: whatever the engine scores lies in the lint's
+/// reachable set, so the lint never claims something unreachable that is.
+mod random_scorecards {
+    use super::*;
+    use credit_core::scorecard::*;
+    use rust_decimal::Decimal;
+
+    fn ratios(n: usize) -> impl Strategy<Value = Vec<Decimal>> {
+        prop::collection::btree_set(1u32..3_000_000, n)
+            .prop_map(|s| s.into_iter().map(|m| Decimal::new(m.into(), 6)).collect())
+    }
+
+    fn definition() -> impl Strategy<Value = Definition> {
+        (
+            (0u32..500_000, 0i32..400, prop::collection::vec(-300i32..300, 9)),
+            (ratios(3), ratios(2), prop::collection::btree_set(1i32..120, 3)),
+            (prop::collection::btree_set(0i32..900, 3), prop::collection::btree_set(0i32..900, 2)),
+            (ratios(2), 0i32..900, 0i32..900, any::<bool>()),
+        )
+            .prop_map(
+                |(
+                    (margin, base, pts),
+                    (dsr, acr, tenor),
+                    (pd, seg),
+                    (limits, decline, approve, no_income),
+                )| {
+                    let mut d = reference::definition();
+                    d.margin_rate = Decimal::new(margin.into(), 6);
+                    d.base_points = base;
+                    d.dsr.no_income_points = pts[0];
+                    d.dsr.bands = dsr
+                        .iter()
+                        .enumerate()
+                        .map(|(i, r)| MaxRatioBand { max_ratio: *r, points: pts[1 + i] })
+                        .collect();
+                    d.dsr.above_points = pts[4];
+                    let mut acr = acr;
+                    acr.reverse();
+                    d.acr.bands = acr
+                        .iter()
+                        .enumerate()
+                        .map(|(i, r)| MinRatioBand { min_ratio: *r, points: pts[5 + i] })
+                        .collect();
+                    d.acr.below_points = pts[7];
+                    d.tenor.bands = tenor
+                        .iter()
+                        .enumerate()
+                        .map(|(i, m)| TenorBand { max_months: *m, points: pts[i] })
+                        .collect();
+                    d.tenor.above_points = pts[8];
+                    let pd: Vec<i32> = pd.into_iter().rev().collect();
+                    d.default_probability.bands = pd
+                        .iter()
+                        .map(|m| ProbabilityBand { min_score: *m, probability: Decimal::new(5, 2) })
+                        .collect();
+                    let seg: Vec<i32> = seg.into_iter().rev().collect();
+                    d.segments.bands[0].min_score = seg[0];
+                    d.segments.bands[1].min_score = seg[1];
+                    d.decision = DecisionPolicy {
+                        decline_without_income: no_income,
+                        decline_dsr_above: limits[1],
+                        decline_score_below: decline,
+                        approve_score_at_least: approve,
+                        approve_dsr_at_most: limits[0],
+                    };
+                    d
+                },
+            )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        #[test]
+        fn engine_stays_within_the_lint(d in definition(), income in amount(), assets in amount(), loan in amount(), tenor in tenor()) {
+            let card = Scorecard::new(d).unwrap();
+            let lint = card.lint();
+            let a = card.evaluate(&Application::new(income, assets, loan, tenor).unwrap());
+            prop_assert!(lint.reachable_scores.contains(&a.credit_score), "{} not in {:?}", a.credit_score, lint.reachable_scores);
+            prop_assert!(!lint.unreachable_segments.contains(&card.segment_name(&a).to_string()));
+            let codes: Vec<String> = card.decision_reasons(a.decision_reasons).into_iter().map(String::from).collect();
+            prop_assert!(lint.decisions[a.decision.name()].contains(&codes), "{:?} {:?} not in {:?}", a.decision, codes, lint.decisions);
+        }
+    }
+}
