@@ -10,38 +10,59 @@
 //! kept in `fn_extra`; each row then forms its tuple directly.
 
 use credit_core::{reference, Application, Field, InputError, Problem, Scorecard};
+
 use pgrx::pg_sys::{self, Datum};
 use pgrx::prelude::*;
 
 use crate::numeric;
 use crate::tuple::{self, Constants, Header, Template};
 
-/// Per call site state: the result descriptor and the prebuilt datums,
-/// allocated in `fn_mcxt` so they live exactly as long as the call site.
+/// What a call site returns.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Output {
+    /// `credit.score_result` (11 columns).
+    ScoreResult,
+    /// `credit.decision_result` (5 columns).
+    DecisionResult,
+}
+
+/// Per call site state: the result descriptor and, per scorecard used, the
+/// prebuilt datums; allocated in `fn_mcxt` so they live exactly as long as
+/// the call site.
 struct CallSite {
     tupdesc: pg_sys::TupleDesc,
+    output: Output,
+    /// The tuple header, taken from the first tuple heap_form_tuple forms.
+    header: Option<Header>,
+    /// Buffers for the per-row values.
+    scratch: Scratch,
+    /// The scorecards this call site has met (usually one).
+    cards: Vec<CardState>,
+    fn_mcxt: pg_sys::MemoryContext,
+}
+
+/// One scorecard's values that depend on bands only, built once.
+struct CardState {
+    name: String,
     card: &'static Scorecard,
     probabilities: Vec<Datum>,
     segments: Vec<Datum>,
     personas: Vec<Datum>,
     /// "Segment MEDIUM - DSR: " per segment.
     recommendation_prefixes: Vec<String>,
-    /// The tuple header, taken from the first tuple heap_form_tuple forms.
-    header: Option<Header>,
-    /// Buffers for the per-row values.
-    scratch: Scratch,
-    /// Tuple templates by `Scorecard::bands_index`, built on first use.
+    /// score_result templates by `Scorecard::bands_index`, built on first use.
     templates: Vec<Option<Template>>,
-    fn_mcxt: pg_sys::MemoryContext,
+    /// Whole decision_result tuples by bands and decision reasons.
+    decisions: Vec<Option<Vec<u8>>>,
 }
 
 impl CallSite {
     /// The state kept in `flinfo->fn_extra`, made on the first call.
-    unsafe fn get<'a>(fcinfo: pg_sys::FunctionCallInfo, card: &'static Scorecard) -> &'a mut CallSite {
+    unsafe fn get<'a>(fcinfo: pg_sys::FunctionCallInfo, output: Output) -> &'a mut CallSite {
         unsafe {
             let flinfo = (*fcinfo).flinfo;
             if (*flinfo).fn_extra.is_null() {
-                let site = CallSite::new(fcinfo, card);
+                let site = CallSite::new(fcinfo, output);
                 let ptr = Box::into_raw(Box::new(site));
                 // Free the Rust allocations when the call site's memory
                 // context goes away.
@@ -57,31 +78,54 @@ impl CallSite {
         }
     }
 
-    unsafe fn new(fcinfo: pg_sys::FunctionCallInfo, card: &'static Scorecard) -> CallSite {
+    unsafe fn new(fcinfo: pg_sys::FunctionCallInfo, output: Output) -> CallSite {
         unsafe {
             let fn_mcxt = (*(*fcinfo).flinfo).fn_mcxt;
             let old = pg_sys::MemoryContextSwitchTo(fn_mcxt);
             let mut tupdesc: pg_sys::TupleDesc = std::ptr::null_mut();
             let kind = pg_sys::get_call_result_type(fcinfo, std::ptr::null_mut(), &mut tupdesc);
+            pg_sys::MemoryContextSwitchTo(old);
             if kind != pg_sys::TypeFuncClass::TYPEFUNC_COMPOSITE || tupdesc.is_null() {
-                pg_sys::MemoryContextSwitchTo(old);
                 ereport!(
                     ERROR,
                     PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED,
                     "function returning a record called in a context that cannot accept it"
                 );
             }
-            if (*tupdesc).natts != 11 {
-                pg_sys::MemoryContextSwitchTo(old);
+            let columns = match output {
+                Output::ScoreResult => 11,
+                Output::DecisionResult => 5,
+            };
+            if (*tupdesc).natts != columns {
                 ereport!(
                     ERROR,
                     PgSqlErrorCode::ERRCODE_DATATYPE_MISMATCH,
-                    "credit.score_result must have 11 columns"
+                    format!("the result type must have {columns} columns")
                 );
             }
-            let tupdesc = pg_sys::BlessTupleDesc(tupdesc);
-            let site = CallSite {
-                tupdesc,
+            CallSite {
+                tupdesc: pg_sys::BlessTupleDesc(tupdesc),
+                output,
+                header: None,
+                scratch: Scratch::default(),
+                cards: Vec::new(),
+                fn_mcxt,
+            }
+        }
+    }
+
+    /// The index of the state of the scorecard of this name, made when new.
+    fn card(&mut self, name: &[u8]) -> usize {
+        if let Some(i) = self.cards.iter().position(|c| c.name.as_bytes() == name) {
+            return i;
+        }
+        let name = String::from_utf8_lossy(name).into_owned();
+        let name = name.as_str();
+        let card = crate::scorecards::named(name);
+        let state = unsafe {
+            let old = pg_sys::MemoryContextSwitchTo(self.fn_mcxt);
+            let state = CardState {
+                name: name.to_string(),
                 card,
                 probabilities: card.probabilities.iter().map(|p| numeric::from_fixed((*p).into())).collect(),
                 segments: card.segment_names.iter().map(|s| text_datum(s)).collect(),
@@ -91,38 +135,47 @@ impl CallSite {
                     .iter()
                     .map(|s| format!("Segment {} - DSR: ", s.to_uppercase()))
                     .collect(),
-                header: None,
-                scratch: Scratch::default(),
                 templates: (0..card.band_combinations()).map(|_| None).collect(),
-                fn_mcxt,
+                decisions: (0..card.band_combinations() * 32).map(|_| None).collect(),
             };
             pg_sys::MemoryContextSwitchTo(old);
-            site
+            state
+        };
+        self.cards.push(state);
+        self.cards.len() - 1
+    }
+
+    /// The result for one application, by the scorecard at `card`.
+    fn result(&mut self, card: usize, app: &Application) -> Datum {
+        match self.output {
+            Output::ScoreResult => self.score_result(card, app),
+            Output::DecisionResult => self.decision_result(card, app),
         }
     }
 
-    /// The index of the tuple template of an assessment's bands, built once; its
-    /// reasons array lives in `fn_mcxt` (the template copies its bytes).
-    fn template(&mut self, a: &credit_core::Assessment) -> usize {
-        let i = self.card.bands_index(a.bands);
-        if self.templates[i].is_none() {
-            let codes = self.card.reasons(a.bands);
+    /// The index of the tuple template of an assessment's bands, built once;
+    /// its reasons array lives in `fn_mcxt` (the template copies its bytes).
+    fn template(&mut self, card: usize, a: &credit_core::Assessment) -> usize {
+        let c = &mut self.cards[card];
+        let i = c.card.bands_index(a.bands);
+        if c.templates[i].is_none() {
+            let codes = c.card.reasons(a.bands);
             let template = unsafe {
                 let old = pg_sys::MemoryContextSwitchTo(self.fn_mcxt);
                 let reasons = text_array(&codes);
                 pg_sys::MemoryContextSwitchTo(old);
                 Template::new(&Constants {
                     credit_score: a.credit_score,
-                    default_probability: self.probabilities[a.default_probability as usize],
-                    segment: self.segments[a.segment as usize],
+                    default_probability: c.probabilities[a.default_probability as usize],
+                    segment: c.segments[a.segment as usize],
                     dsr_points: a.dsr_points,
                     acr_points: a.acr_points,
                     tenor_points: a.tenor_points,
-                    persona: self.personas[a.persona as usize],
+                    persona: c.personas[a.persona as usize],
                     reasons,
                 })
             };
-            self.templates[i] = Some(template);
+            c.templates[i] = Some(template);
         }
         i
     }
@@ -131,13 +184,13 @@ impl CallSite {
     /// template plus this row's DSR, installment and recommendation, written
     /// into scratch buffers reused from row to row (no palloc but the
     /// tuple's own).
-    fn score_result(&mut self, app: &Application) -> Datum {
-        let a = self.card.evaluate(app);
-        self.scratch.fill(&a, &self.recommendation_prefixes[a.segment as usize]);
+    fn score_result(&mut self, card: usize, app: &Application) -> Datum {
+        let a = self.cards[card].card.evaluate(app);
+        self.scratch.fill(&a, &self.cards[card].recommendation_prefixes[a.segment as usize]);
         let header = match self.header {
             Some(h) => h,
             None => {
-                let first = self.heap_form_tuple(&a);
+                let first = self.heap_form_tuple(card, &a);
                 match unsafe { Header::from_tuple(first.cast_mut_ptr()) } {
                     Some(h) => *self.header.insert(h),
                     // Not the layout we expected: stay on heap_form_tuple.
@@ -145,14 +198,14 @@ impl CallSite {
                 }
             }
         };
-        let template = self.template(&a);
-        let template = self.templates[template].as_ref().expect("built by template()");
+        let template = self.template(card, &a);
+        let template = self.cards[card].templates[template].as_ref().expect("built by template()");
         let s = &self.scratch;
         let datum = template.form(&header, &s.dsr, &s.installment, &s.recommendation);
         #[cfg(debug_assertions)]
         unsafe {
             // Debug builds: the direct tuple must equal heap_form_tuple's, byte for byte.
-            let expected = self.heap_form_tuple(&a).cast_mut_ptr::<u8>();
+            let expected = self.heap_form_tuple(card, &a).cast_mut_ptr::<u8>();
             let got = datum.cast_mut_ptr::<u8>();
             let len = |p: *mut u8| (*(p as *const u32) >> 2) as usize;
             assert_eq!(
@@ -165,32 +218,63 @@ impl CallSite {
     }
 
     /// The same result formed the general way, by heap_form_tuple.
-    fn heap_form_tuple(&self, a: &credit_core::Assessment) -> Datum {
-        let codes = self.card.reasons(a.bands);
+    fn heap_form_tuple(&self, card: usize, a: &credit_core::Assessment) -> Datum {
+        let c = &self.cards[card];
+        let codes = c.card.reasons(a.bands);
         let s = &self.scratch;
         let row = [&s.dsr, &s.installment, &s.recommendation].map(|p| tuple::varlena_datum(p));
         unsafe {
             let values = [
                 Datum::from(a.credit_score),
-                self.probabilities[a.default_probability as usize],
-                self.segments[a.segment as usize],
+                c.probabilities[a.default_probability as usize],
+                c.segments[a.segment as usize],
                 row[0],
                 row[1],
                 Datum::from(a.dsr_points),
                 Datum::from(a.acr_points),
                 Datum::from(a.tenor_points),
-                self.personas[a.persona as usize],
+                c.personas[a.persona as usize],
                 text_array(&codes),
                 row[2],
             ];
-            let nulls = [false; 11];
-            let t = pg_sys::heap_form_tuple(
-                self.tupdesc,
-                values.as_ptr() as *mut Datum,
-                nulls.as_ptr() as *mut bool,
-            );
-            Datum::from((*t).t_data)
+            form(self.tupdesc, &values)
         }
+    }
+
+    /// The composite `credit.decision_result`: every field depends on the
+    /// bands and the decision reasons only, so whole tuples are built once
+    /// and each row gets a copy.
+    fn decision_result(&mut self, card: usize, app: &Application) -> Datum {
+        let c = &mut self.cards[card];
+        let a = c.card.evaluate(app);
+        let i = c.card.bands_index(a.bands) * 32 + a.decision_reasons as usize;
+        if c.decisions[i].is_none() {
+            let codes = c.card.decision_reasons(a.decision_reasons);
+            let image = unsafe {
+                let values = [
+                    text_datum(a.decision.name()),
+                    text_array(&codes),
+                    Datum::from(a.credit_score),
+                    c.segments[a.segment as usize],
+                    text_datum(&c.name),
+                ];
+                let t = form(self.tupdesc, &values).cast_mut_ptr::<u8>();
+                let len = (*(t as *const u32) >> 2) as usize;
+                std::slice::from_raw_parts(t, len).to_vec()
+            };
+            c.decisions[i] = Some(image);
+        }
+        let image = c.decisions[i].as_deref().expect("built above");
+        tuple::copy_datum(image)
+    }
+}
+
+/// heap_form_tuple of values without nulls, as a composite datum.
+unsafe fn form(tupdesc: pg_sys::TupleDesc, values: &[Datum]) -> Datum {
+    unsafe {
+        let nulls = vec![false; values.len()];
+        let t = pg_sys::heap_form_tuple(tupdesc, values.as_ptr() as *mut Datum, nulls.as_ptr() as *mut bool);
+        Datum::from((*t).t_data)
     }
 }
 
@@ -326,29 +410,58 @@ unsafe fn return_null(fcinfo: pg_sys::FunctionCallInfo) -> Datum {
     Datum::from(0)
 }
 
-function_info_v1!(pg_finfo_credit_score_credit);
-/// `credit.score_credit(numeric, numeric, numeric, integer) → credit.score_result`
-#[unsafe(no_mangle)]
-pub unsafe extern "C-unwind" fn credit_score_credit(fcinfo: pg_sys::FunctionCallInfo) -> Datum {
+/// The bytes of the scorecard name in argument 4 (a text datum), valid
+/// for the call.
+unsafe fn scorecard_arg<'a>(fcinfo: pg_sys::FunctionCallInfo) -> &'a [u8] {
+    unsafe { tuple::payload(numeric::detoasted((*fcinfo).args.as_slice(5)[4].value)) }
+}
+
+/// One scoring entry point: the application, the scorecard, the result.
+unsafe fn entry(fcinfo: pg_sys::FunctionCallInfo, output: Output, named: bool, lenient: bool) -> Datum {
     unsafe {
-        pg_sys::submodules::panic::pgrx_extern_c_guard(|| {
-            let app = application(fcinfo).unwrap_or_else(|e| report(&e));
-            CallSite::get(fcinfo, reference::scorecard()).score_result(&app)
-        })
+        let app = match application(fcinfo) {
+            Ok(app) => app,
+            Err(_) if lenient => return return_null(fcinfo),
+            Err(e) => report(&e),
+        };
+        let site = CallSite::get(fcinfo, output);
+        let card = if named { site.card(scorecard_arg(fcinfo)) } else { site.card(b"reference") };
+        site.result(card, &app)
     }
 }
 
-function_info_v1!(pg_finfo_credit_try_score_credit);
-/// `credit.try_score_credit(...)`: NULL where `score_credit` would raise.
-#[unsafe(no_mangle)]
-pub unsafe extern "C-unwind" fn credit_try_score_credit(fcinfo: pg_sys::FunctionCallInfo) -> Datum {
-    unsafe {
-        pg_sys::submodules::panic::pgrx_extern_c_guard(|| match application(fcinfo) {
-            Ok(app) => CallSite::get(fcinfo, reference::scorecard()).score_result(&app),
-            Err(_) => return_null(fcinfo),
-        })
-    }
+macro_rules! scoring_function {
+    ($finfo:ident, $name:ident, $output:expr, $named:expr, $lenient:expr) => {
+        function_info_v1!($finfo);
+        #[unsafe(no_mangle)]
+        pub unsafe extern "C-unwind" fn $name(fcinfo: pg_sys::FunctionCallInfo) -> Datum {
+            unsafe {
+                pg_sys::submodules::panic::pgrx_extern_c_guard(|| entry(fcinfo, $output, $named, $lenient))
+            }
+        }
+    };
 }
+
+// credit.score_credit(numeric, numeric, numeric, integer [, scorecard text]) → credit.score_result
+scoring_function!(pg_finfo_credit_score_credit, credit_score_credit, Output::ScoreResult, false, false);
+scoring_function!(
+    pg_finfo_credit_score_credit_named,
+    credit_score_credit_named,
+    Output::ScoreResult,
+    true,
+    false
+);
+// credit.try_score_credit(...): NULL where score_credit would raise.
+scoring_function!(
+    pg_finfo_credit_try_score_credit,
+    credit_try_score_credit,
+    Output::ScoreResult,
+    false,
+    true
+);
+// credit.decide(numeric, numeric, numeric, integer [, scorecard text]) → credit.decision_result
+scoring_function!(pg_finfo_credit_decide, credit_decide, Output::DecisionResult, false, false);
+scoring_function!(pg_finfo_credit_decide_named, credit_decide_named, Output::DecisionResult, true, false);
 
 function_info_v1!(pg_finfo_credit_validate_application);
 /// `credit.validate_application(...) → text`: NULL when valid, else why not.
@@ -386,7 +499,7 @@ pub unsafe extern "C-unwind" fn credit_explain_score(fcinfo: pg_sys::FunctionCal
     }
 }
 
-/// The old API's JSON shape plus persona and reasons. Numbers are written
+/// The old API's JSON shape plus persona, reasons and the decision. Numbers are written
 /// as exact decimal text (`0.40` stays `0.40` in jsonb), strings escaped
 /// by serde_json.
 fn explain_json(card: &Scorecard, app: &Application) -> String {
@@ -397,7 +510,7 @@ fn explain_json(card: &Scorecard, app: &Application) -> String {
         concat!(
             r#"{{"credit_score": {}, "default_probability": {}, "segment": {}, "dsr": {}, "#,
             r#""monthly_installment": {}, "assessment": {{"dsr_score": {}, "acr_score": {}, "tenor_score": {}}}, "#,
-            r#""persona": {}, "reasons": [{}], "recommendation": {}}}"#
+            r#""persona": {}, "reasons": [{}], "recommendation": {}, "decision": {}, "decision_reasons": [{}]}}"#
         ),
         a.credit_score,
         card.probability(&a),
@@ -410,5 +523,7 @@ fn explain_json(card: &Scorecard, app: &Application) -> String {
         s(card.persona_name(&a)),
         reasons.join(", "),
         s(&card.recommendation(&a)),
+        s(a.decision.name()),
+        card.decision_reasons(a.decision_reasons).into_iter().map(s).collect::<Vec<_>>().join(", "),
     )
 }

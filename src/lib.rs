@@ -22,6 +22,7 @@ macro_rules! function_info_v1 {
 
 mod api;
 mod numeric;
+mod scorecards;
 mod settings;
 mod triggers;
 mod tuple;
@@ -35,7 +36,13 @@ pub extern "C-unwind" fn _PG_init() {
 
 // The SQL surface, in the order it must be created.
 extension_sql_file!("sql/score.sql", name = "score", bootstrap);
-extension_sql_file!("sql/triggers.sql", name = "triggers", requires = ["score"]);
+extension_sql_file!(
+    "sql/scorecards.sql",
+    name = "scorecards",
+    requires =
+        ["score", scorecards::reference_scorecard, scorecards::check_scorecard, scorecards::lint_scorecard]
+);
+extension_sql_file!("sql/triggers.sql", name = "triggers", requires = ["scorecards"]);
 extension_sql_file!("sql/views.sql", name = "views", requires = ["triggers"]);
 
 #[cfg(any(test, feature = "pg_test"))]

@@ -76,6 +76,22 @@ pub unsafe fn read<'a>(datum: pg_sys::Datum) -> NumericValue<'a> {
     }
 }
 
+/// A varlena datum in plain form: detoasted only when compressed or out of
+/// line (short headers are fine for reading).
+///
+/// # Safety
+/// `d` is a non-null varlena datum.
+pub unsafe fn detoasted(d: pg_sys::Datum) -> pg_sys::Datum {
+    unsafe {
+        let v: *mut pg_sys::varlena = d.cast_mut_ptr();
+        if needs_detoast(v) {
+            pg_sys::Datum::from(pg_sys::pg_detoast_datum_packed(v))
+        } else {
+            d
+        }
+    }
+}
+
 /// VARATT_IS_EXTERNAL or VARATT_IS_COMPRESSED, from the first header byte.
 unsafe fn needs_detoast(v: *const pg_sys::varlena) -> bool {
     let first = unsafe { *(v as *const u8) };

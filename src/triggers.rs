@@ -10,7 +10,7 @@
 //! |---|---|
 //! | 0, 1 | income and assets columns (of `customers` in layout 2) |
 //! | 2, 3 | loan amount and tenor columns |
-//! | 4 | scorecard name |
+//! | 4 | scorecard name (of `credit.scorecards`) |
 //! | 5 | `customers`, schema-qualified and quoted; empty for layout 1 |
 //! | 6, 7 | the target's column referencing customers, and customers' key |
 //! | 8 | `on_invalid` override (`flag`, `reject`, or empty: the setting) |
@@ -22,7 +22,7 @@
 //! the customers lookup is a prepared plan with a qualified name, so no
 //! `search_path` can redirect it.
 
-use credit_core::{reference, Amount, AmountProblem, Application, Field, InputError, Problem, Scorecard};
+use credit_core::{Amount, AmountProblem, Application, Decision, Field, InputError, Problem, Scorecard};
 use pgrx::pg_sys::{self, Datum};
 use pgrx::prelude::*;
 
@@ -136,10 +136,12 @@ struct RowTrigger {
     amount: Column,
     tenor: Column,
     customers: Option<CustomerLookup>,
-    /// credit_score, default_probability, segment, scored_at.
-    outputs: [i32; 4],
+    /// credit_score, default_probability, segment, decision, scored_at.
+    outputs: [i32; 5],
     probabilities: Vec<Datum>,
     segments: Vec<Datum>,
+    /// approve, review, decline.
+    decisions: [Datum; 3],
     on_invalid: Option<OnInvalid>,
 }
 
@@ -218,10 +220,7 @@ impl RowTrigger {
                 let (attnum, typoid) = column(tupdesc, name, &table);
                 Column { attnum, kind: Kind::of(typoid) }
             };
-            let card = match args[4].as_str() {
-                "reference" => reference::scorecard(),
-                other => config_error(format!("credit_scoring: unknown scorecard \"{other}\"")),
-            };
+            let card = crate::scorecards::named(&args[4]);
             let (income, assets, customers) = if args[5].is_empty() {
                 (Some(input(&args[0])), Some(input(&args[1])), None)
             } else {
@@ -267,8 +266,10 @@ impl RowTrigger {
                     output("credit_score", pg_sys::INT4OID, "integer"),
                     output("default_probability", pg_sys::NUMERICOID, "numeric"),
                     output("segment", pg_sys::TEXTOID, "text"),
+                    output("decision", pg_sys::TEXTOID, "text"),
                     output("scored_at", pg_sys::TIMESTAMPTZOID, "timestamp with time zone"),
                 ],
+                decisions: Decision::ALL.map(|d| text_datum(d.name())),
                 probabilities: card.probabilities.iter().map(|p| numeric::from_fixed((*p).into())).collect(),
                 segments: card.segment_names.iter().map(|s| text_datum(s)).collect(),
                 on_invalid: match args[8].as_str() {
@@ -387,15 +388,16 @@ unsafe fn score_row(fcinfo: pg_sys::FunctionCallInfo) -> Datum {
         let tupdesc = (*(*td).tg_relation).rd_att;
         let state = RowTrigger::get(fcinfo, td);
 
-        let mut values = [Datum::from(0); 4];
-        let mut nulls = [true; 4];
+        let mut values = [Datum::from(0); 5];
+        let mut nulls = [true; 5];
         match state.application(tuple, tupdesc) {
             Ok(app) => {
                 let a = state.card.evaluate(&app);
                 values[0] = Datum::from(a.credit_score);
                 values[1] = state.probabilities[a.default_probability as usize];
                 values[2] = state.segments[a.segment as usize];
-                nulls[..3].fill(false);
+                values[3] = state.decisions[a.decision as usize];
+                nulls[..4].fill(false);
             }
             Err(e) => {
                 if state.on_invalid.unwrap_or_else(|| ON_INVALID.get()) == OnInvalid::Reject {
@@ -408,13 +410,13 @@ unsafe fn score_row(fcinfo: pg_sys::FunctionCallInfo) -> Datum {
         // clock_timestamp(), not now(): every rescoring gets its own
         // scored_at, which is how the statement trigger tells rescored
         // rows from rows an unrelated UPDATE touched.
-        values[3] = Datum::from(pg_sys::GetCurrentTimestamp());
-        nulls[3] = false;
+        values[4] = Datum::from(pg_sys::GetCurrentTimestamp());
+        nulls[4] = false;
         let mut cols = state.outputs;
         let modified = pg_sys::heap_modify_tuple_by_cols(
             tuple,
             tupdesc,
-            4,
+            5,
             cols.as_mut_ptr(),
             values.as_mut_ptr(),
             nulls.as_mut_ptr(),

@@ -114,11 +114,13 @@ impl Template {
 }
 
 unsafe extern "C" {
-    /// `palloc0` without pgrx's per-call error guard (a sigsetjmp): it can
+    /// `palloc0` and `palloc` without pgrx's per-call error guard (a sigsetjmp): it can
     /// only raise on out-of-memory, and the frames above hold nothing that
     /// needs dropping, exactly as for a C caller.
     #[link_name = "palloc0"]
     fn palloc0_unguarded(size: usize) -> *mut std::ffi::c_void;
+    #[link_name = "palloc"]
+    fn palloc_unguarded(size: usize) -> *mut std::ffi::c_void;
 }
 
 /// The contents of a varlena datum (1- or 4-byte header).
@@ -143,6 +145,16 @@ pub fn varlena_datum(payload: &[u8]) -> Datum {
         let p = pg_sys::palloc(payload.len() + 4) as *mut u8;
         (p as *mut u32).write_unaligned(varsize_4b_word(payload.len() + 4));
         std::ptr::copy_nonoverlapping(payload.as_ptr(), p.add(4), payload.len());
+        Datum::from(p)
+    }
+}
+
+/// A palloc'd copy of a whole composite datum image.
+pub fn copy_datum(image: &[u8]) -> Datum {
+    // SAFETY: a fresh allocation of the image's length, fully written.
+    unsafe {
+        let p = palloc_unguarded(image.len()) as *mut u8;
+        std::ptr::copy_nonoverlapping(image.as_ptr(), p, image.len());
         Datum::from(p)
     }
 }

@@ -90,3 +90,40 @@ CREATE AGGREGATE credit.risk_summary(credit.score_result) (
 );
 COMMENT ON AGGREGATE credit.risk_summary(credit.score_result) IS
     'The old bulk endpoint''s figures over scored rows: total_rows, high_risk_count (segment high) and counts per segment; NULL results (rejected rows) are not counted';
+
+-- Instant decisions (SPEC §9), from the same evaluation as the score.
+CREATE TYPE credit.decision_result AS (
+    decision         text,
+    decision_reasons text[],
+    credit_score     integer,
+    segment          text,
+    scorecard        text
+);
+COMMENT ON TYPE credit.decision_result IS
+    'An instant decision: approve, review or decline, the rules that led there, and the score and segment it rests on';
+
+CREATE FUNCTION credit.decide(
+    monthly_income numeric, assets numeric, loan_amount numeric, tenor_months integer)
+RETURNS credit.decision_result
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c AS 'MODULE_PATHNAME', 'credit_decide';
+COMMENT ON FUNCTION credit.decide(numeric, numeric, numeric, integer) IS
+    'Decides an application with the reference scorecard''s policy: approve, review or decline, with reasons (SPEC §9); errors as score_credit';
+
+-- Named scorecards (SPEC §6): STABLE, not IMMUTABLE, as they read
+-- credit.scorecards (a scorecard in use never changes, but an unused one may).
+CREATE FUNCTION credit.score_credit(
+    monthly_income numeric, assets numeric, loan_amount numeric, tenor_months integer, scorecard text)
+RETURNS credit.score_result
+STABLE STRICT PARALLEL SAFE
+LANGUAGE c AS 'MODULE_PATHNAME', 'credit_score_credit_named';
+COMMENT ON FUNCTION credit.score_credit(numeric, numeric, numeric, integer, text) IS
+    'Scores a loan with the named scorecard of credit.scorecards (compiled once per backend); errors as the 4-argument score_credit, 42704 for an unknown scorecard';
+
+CREATE FUNCTION credit.decide(
+    monthly_income numeric, assets numeric, loan_amount numeric, tenor_months integer, scorecard text)
+RETURNS credit.decision_result
+STABLE STRICT PARALLEL SAFE
+LANGUAGE c AS 'MODULE_PATHNAME', 'credit_decide_named';
+COMMENT ON FUNCTION credit.decide(numeric, numeric, numeric, integer, text) IS
+    'Decides an application with the named scorecard''s decision policy';

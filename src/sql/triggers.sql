@@ -50,13 +50,17 @@ CREATE TABLE credit.score_history (
     default_probability numeric,
     segment             text,
     scorecard           text NOT NULL,
-    scored_at           timestamptz NOT NULL
+    scored_at           timestamptz NOT NULL,
+    decision            text,
+    decision_reasons    text[]
 );
 CREATE INDEX score_history_row ON credit.score_history (table_name, row_key, id);
 COMMENT ON TABLE credit.score_history IS
     'Audit trail: every scoring of a row of a scored table, with the inputs used (NULL income or assets as 0) and the result; NULL score: the inputs were invalid';
 COMMENT ON COLUMN credit.score_history.table_name IS 'The scored table, schema-qualified (public.loans)';
 COMMENT ON COLUMN credit.score_history.row_key IS 'The scored row''s key column value, as text';
+COMMENT ON COLUMN credit.score_history.decision IS 'The instant decision: approve, review or decline (SPEC §9)';
+COMMENT ON COLUMN credit.score_history.decision_reasons IS 'The rules behind the decision';
 
 CREATE TABLE credit.score_alerts (
     id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -130,16 +134,19 @@ BEGIN
                    CASE WHEN n.%5$I::numeric BETWEEN -2147483648 AND 2147483647
                         THEN n.%5$I::numeric::integer END AS tenor_months,
                    n.%5$I::numeric AS tenor_value,
-                   n.credit_score, n.default_probability, n.segment, n.scored_at,
+                   n.credit_score, n.default_probability, n.segment, n.scored_at, n.decision,
                    %6$s AS old_score, %7$s AS old_segment
             FROM %8$s
             WHERE %9$s
         ), history AS (
             INSERT INTO credit.score_history (table_name, row_key, monthly_income, assets, loan_amount,
                                               tenor_months, credit_score, default_probability, segment,
-                                              scorecard, scored_at)
+                                              scorecard, scored_at, decision, decision_reasons)
             SELECT $1, row_key, monthly_income, assets, loan_amount, tenor_months, credit_score,
-                   default_probability, segment, $2, scored_at
+                   default_probability, segment, $2, scored_at, decision,
+                   CASE WHEN credit_score IS NOT NULL
+                        THEN (credit.decide(monthly_income, assets, loan_amount, tenor_months, $2)).decision_reasons
+                   END
             FROM scored
         )
         INSERT INTO credit.score_alerts (table_name, row_key, kind, old_score, new_score, score_drop,
@@ -158,15 +165,15 @@ BEGIN
         WHERE s.credit_score IS NULL
         UNION ALL
         -- dsr_critical: installment / income rose above the ratio (exact:
-        -- amount x 1.15 > ratio x income x tenor), from not above before.
+        -- amount x (1 + margin) > ratio x income x tenor), from not above before.
         SELECT $1, s.row_key, 'dsr_critical', s.old_score, s.credit_score, NULL::integer, s.old_segment, s.segment,
-               jsonb_build_object('dsr', round(s.loan_amount * 1.15 / s.tenor_months / s.monthly_income, 4),
+               jsonb_build_object('dsr', round(s.loan_amount * (1 + $6) / s.tenor_months / s.monthly_income, 4),
                                   'dsr_alert_ratio', $3)
         FROM scored s
         WHERE s.credit_score IS NOT NULL AND s.monthly_income > 0
-          AND s.loan_amount * 1.15 > $3 * s.monthly_income * s.tenor_months
+          AND s.loan_amount * (1 + $6) > $3 * s.monthly_income * s.tenor_months
           AND NOT coalesce((SELECT h.credit_score IS NOT NULL AND h.monthly_income > 0
-                                   AND h.loan_amount * 1.15 > $3 * h.monthly_income * h.tenor_months
+                                   AND h.loan_amount * (1 + $6) > $3 * h.monthly_income * h.tenor_months
                             FROM credit.score_history h
                             WHERE h.table_name = $1 AND h.row_key = s.row_key
                             ORDER BY h.id DESC LIMIT 1), false)
@@ -203,7 +210,8 @@ BEGIN
           coalesce(cfg.alert_drop_points,
                    nullif(current_setting('credit_scoring.alert_drop_points', true), '')::integer, 15),
           coalesce(cfg.alert_window,
-                   nullif(current_setting('credit_scoring.alert_window', true), '')::interval, interval '30 days');
+                   nullif(current_setting('credit_scoring.alert_window', true), '')::interval, interval '30 days'),
+          (SELECT (sc.definition->>'margin_rate')::numeric FROM credit.scorecards sc WHERE sc.name = cfg.scorecard);
     RETURN NULL;
 END
 $fn$;
@@ -263,9 +271,9 @@ BEGIN
     IF t_kind NOT IN ('r', 'p') THEN
         RAISE EXCEPTION 'credit.enable_scoring: % is not a table', target USING ERRCODE = 'wrong_object_type';
     END IF;
-    IF scorecard IS DISTINCT FROM 'reference' THEN
-        RAISE EXCEPTION 'credit.enable_scoring: unknown scorecard "%"', scorecard
-            USING ERRCODE = 'invalid_parameter_value', HINT = 'The built-in scorecard is "reference".';
+    IF NOT EXISTS (SELECT 1 FROM credit.scorecards s WHERE s.name = enable_scoring.scorecard) THEN
+        RAISE EXCEPTION 'credit.enable_scoring: scorecard "%" does not exist', scorecard
+            USING ERRCODE = 'undefined_object', HINT = 'See SELECT name FROM credit.scorecards.';
     END IF;
 
     -- The row key: the given column, else the single-column primary key.
@@ -313,11 +321,12 @@ BEGIN
     EXECUTE format('ALTER TABLE %s ADD COLUMN IF NOT EXISTS credit_score integer,
                                    ADD COLUMN IF NOT EXISTS default_probability numeric,
                                    ADD COLUMN IF NOT EXISTS segment text,
-                                   ADD COLUMN IF NOT EXISTS scored_at timestamptz', target);
+                                   ADD COLUMN IF NOT EXISTS scored_at timestamptz,
+                                   ADD COLUMN IF NOT EXISTS decision text', target);
     FOR col IN
         SELECT r.name, r.type, a.atttypid::regtype AS actual
         FROM (VALUES ('credit_score', 'integer'::regtype), ('default_probability', 'numeric'),
-                     ('segment', 'text'), ('scored_at', 'timestamptz')) AS r(name, type)
+                     ('segment', 'text'), ('scored_at', 'timestamptz'), ('decision', 'text')) AS r(name, type)
         JOIN pg_attribute a ON a.attrelid = target AND a.attname = r.name AND NOT a.attisdropped
         WHERE a.atttypid <> r.type
     LOOP
@@ -330,6 +339,10 @@ BEGIN
     IF FOUND THEN
         PERFORM credit.disable_scoring(target);
     END IF;
+
+    -- From now on the scorecard is in use: immutable.
+    UPDATE credit.scorecards s SET first_used_at = now()
+    WHERE s.name = enable_scoring.scorecard AND s.first_used_at IS NULL;
 
     INSERT INTO credit.scored_tables (relid, table_name, key_column, income_column, assets_column, amount_column,
                                       tenor_column, customers, customer_ref, customers_key, scorecard,
@@ -362,7 +375,7 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION credit.enable_scoring(regclass, text, text, text, text, text, regclass, text, text) IS
-    'Attaches scoring to a table (idempotent): adds credit_score, default_probability, segment, scored_at, keeps them current on INSERT and on UPDATE of an input, records history and alerts, and scores existing rows';
+    'Attaches scoring to a table (idempotent): adds credit_score, default_probability, segment, scored_at and decision, keeps them current on INSERT and on UPDATE of an input, records history and alerts, and scores existing rows';
 
 CREATE FUNCTION credit.disable_scoring(target regclass) RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$

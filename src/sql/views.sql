@@ -17,6 +17,8 @@ SELECT h.table_name,
        s.persona,
        array_to_string(s.reasons, ',') AS reasons,
        s.recommendation,
+       h.decision,
+       array_to_string(h.decision_reasons, ',') AS decision_reasons,
        h.scorecard,
        h.scored_at
 FROM (SELECT DISTINCT ON (table_name, row_key) *
@@ -40,6 +42,8 @@ COMMENT ON COLUMN credit.current_scores.monthly_installment IS 'Monthly installm
 COMMENT ON COLUMN credit.current_scores.persona IS 'Customer persona of the segment';
 COMMENT ON COLUMN credit.current_scores.reasons IS 'Reason codes, comma-separated, most points lost first';
 COMMENT ON COLUMN credit.current_scores.recommendation IS 'The old API''s recommendation line';
+COMMENT ON COLUMN credit.current_scores.decision IS 'Instant decision: approve, review or decline';
+COMMENT ON COLUMN credit.current_scores.decision_reasons IS 'Rules behind the decision, comma-separated';
 COMMENT ON COLUMN credit.current_scores.scorecard IS 'Scorecard that produced the score';
 COMMENT ON COLUMN credit.current_scores.scored_at IS 'When the row was last scored';
 
@@ -51,8 +55,10 @@ SELECT table_name,
        round(avg(credit_score), 1) AS average_score,
        sum(default_probability * loan_amount) AS expected_loss,
        round(sum(loan_amount) / nullif(sum(sum(loan_amount)) OVER (PARTITION BY table_name), 0), 4)
-           AS share_of_portfolio
-FROM (SELECT DISTINCT ON (table_name, row_key) table_name, segment, loan_amount, credit_score, default_probability
+           AS share_of_portfolio,
+       round(count(*) FILTER (WHERE decision IN ('approve', 'decline'))::numeric / count(*), 4) AS automation_rate
+FROM (SELECT DISTINCT ON (table_name, row_key) table_name, segment, loan_amount, credit_score, default_probability,
+             decision
       FROM credit.score_history
       ORDER BY table_name, row_key, id DESC) AS latest
 GROUP BY table_name, segment;
@@ -65,6 +71,27 @@ COMMENT ON COLUMN credit.portfolio_summary.exposure IS 'Sum of loan amounts';
 COMMENT ON COLUMN credit.portfolio_summary.average_score IS 'Average credit score';
 COMMENT ON COLUMN credit.portfolio_summary.expected_loss IS 'Sum of default probability x loan amount';
 COMMENT ON COLUMN credit.portfolio_summary.share_of_portfolio IS 'Exposure of the segment / exposure of the table (0 to 1)';
+COMMENT ON COLUMN credit.portfolio_summary.automation_rate IS 'Share of loans decided without a person (approve or decline), 0 to 1';
+
+CREATE VIEW credit.decision_summary AS
+SELECT table_name,
+       scored_at::date AS day,
+       count(*) FILTER (WHERE decision = 'approve') AS approved,
+       count(*) FILTER (WHERE decision = 'review') AS reviewed,
+       count(*) FILTER (WHERE decision = 'decline') AS declined,
+       count(*) FILTER (WHERE decision IS NULL) AS undecided,
+       round(count(*) FILTER (WHERE decision IN ('approve', 'decline'))::numeric / count(*), 4) AS automation_rate
+FROM credit.score_history
+GROUP BY table_name, scored_at::date;
+COMMENT ON VIEW credit.decision_summary IS
+    'Per scored table and day: decisions made (each scoring of a row decides it), and the share decided without a person';
+COMMENT ON COLUMN credit.decision_summary.table_name IS 'Scored table, schema-qualified';
+COMMENT ON COLUMN credit.decision_summary.day IS 'Day the decisions were made';
+COMMENT ON COLUMN credit.decision_summary.approved IS 'Applications approved';
+COMMENT ON COLUMN credit.decision_summary.reviewed IS 'Applications sent to a person for review';
+COMMENT ON COLUMN credit.decision_summary.declined IS 'Applications declined';
+COMMENT ON COLUMN credit.decision_summary.undecided IS 'Applications with invalid inputs (see credit.open_alerts)';
+COMMENT ON COLUMN credit.decision_summary.automation_rate IS 'Share approved or declined (0 to 1)';
 
 CREATE VIEW credit.segment_migration AS
 SELECT table_name,

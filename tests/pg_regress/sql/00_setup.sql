@@ -55,16 +55,18 @@ ORDER BY p.proname COLLATE "C", pg_get_function_identity_arguments(p.oid) COLLAT
 -- Contract of the pure scoring functions (SPEC section 2): the same inputs
 -- always give the same answer, so they must be IMMUTABLE and PARALLEL SAFE
 -- (usable in indexes, generated columns and parallel scans), and
--- score_credit must be STRICT.  Expect zero rows.
+-- score_credit and decide must be STRICT.  The variants taking a scorecard
+-- name read credit.scorecards, so they are STABLE (still PARALLEL SAFE and
+-- STRICT).  Expect zero rows.
 SELECT p.oid::regprocedure AS violates_contract,
        p.provolatile, p.proparallel, p.proisstrict
 FROM pg_proc p
 WHERE p.pronamespace = 'credit'::regnamespace
-  AND p.proname IN ('score_credit', 'try_score_credit',
+  AND p.proname IN ('score_credit', 'try_score_credit', 'decide',
                     'validate_application', 'explain_score')
-  AND (p.provolatile <> 'i'
+  AND (p.provolatile <> CASE WHEN p.pronargs = 5 THEN 's' ELSE 'i' END
        OR p.proparallel <> 's'
-       OR (p.proname = 'score_credit' AND NOT p.proisstrict));
+       OR (p.proname IN ('score_credit', 'decide') AND NOT p.proisstrict));
 
 -- The documented entry points (SPEC section 2) exist with these argument
 -- types and result types.  Expect as_documented = t on every row.
