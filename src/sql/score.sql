@@ -55,6 +55,7 @@ COMMENT ON FUNCTION credit.explain_score(numeric, numeric, numeric, integer) IS
 CREATE FUNCTION credit.risk_summary_step(state jsonb, r credit.score_result)
 RETURNS jsonb
 IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
 LANGUAGE sql AS $$
     -- A rejected row reaches us as NULL, or from LATERAL as a row of NULLs.
     SELECT CASE WHEN r.credit_score IS NULL THEN state ELSE jsonb_build_object(
@@ -69,6 +70,7 @@ COMMENT ON FUNCTION credit.risk_summary_step(jsonb, credit.score_result) IS
 CREATE FUNCTION credit.risk_summary_combine(a jsonb, b jsonb)
 RETURNS jsonb
 IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
 LANGUAGE sql AS $$
     SELECT jsonb_build_object(
         'total_rows', (a->>'total_rows')::bigint + (b->>'total_rows')::bigint,

@@ -46,3 +46,6 @@ COMMENT ON FUNCTION credit.lint_scorecard(jsonb) IS
 INSERT INTO credit.scorecards (name, definition, description, first_used_at)
 VALUES ('reference', credit.reference_scorecard(),
         'The weights of the old scoring service (SPEC §1) and the reference decision policy (SPEC §9)', now());
+
+-- pg_dump keeps the scorecards users add (reference comes with the extension).
+SELECT pg_catalog.pg_extension_config_dump('credit.scorecards', 'WHERE name <> ''reference''');

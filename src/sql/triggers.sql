@@ -394,3 +394,59 @@ END
 $fn$;
 COMMENT ON FUNCTION credit.disable_scoring(regclass) IS
     'Detaches scoring from a table; its score columns and its history and alerts stay';
+
+CREATE FUNCTION credit.verify(target regclass)
+RETURNS TABLE (row_key text, stored_score integer, expected_score integer,
+               stored_segment text, expected_segment text,
+               stored_decision text, expected_decision text, problem text)
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $fn$
+-- For operators: the rows whose stored score, segment or decision differ
+-- from a recomputation from their current inputs (empty when healthy).
+-- Runs with the caller's rights on the table.
+DECLARE
+    cfg     credit.scored_tables;
+    income  text;
+    assets  text;
+    sources text;
+BEGIN
+    SELECT * INTO cfg FROM credit.scored_tables t WHERE t.relid = target;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'credit.verify: scoring is not enabled on %', target USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF cfg.customers IS NULL THEN
+        income := format('n.%I', cfg.income_column);
+        assets := format('n.%I', cfg.assets_column);
+        sources := format('%s n', cfg.relid);
+    ELSE
+        income := format('c.%I', cfg.income_column);
+        assets := format('c.%I', cfg.assets_column);
+        sources := format('%s n LEFT JOIN %s c ON c.%I = n.%I', cfg.relid, cfg.customers, cfg.customers_key,
+                          cfg.customer_ref);
+    END IF;
+    RETURN QUERY EXECUTE format($q$
+        SELECT n.%1$I::text, n.credit_score, s.credit_score, n.segment, s.segment, n.decision, d.decision,
+               credit.validate_application(coalesce(%2$s, 0)::numeric, coalesce(%3$s, 0)::numeric,
+                                           n.%4$I::numeric, n.%5$I::integer)
+        FROM %6$s
+        LEFT JOIN LATERAL credit.try_score_credit(coalesce(%2$s, 0)::numeric, coalesce(%3$s, 0)::numeric,
+                                                  n.%4$I::numeric, n.%5$I::integer) AS p ON true
+        LEFT JOIN LATERAL credit.score_credit(coalesce(%2$s, 0)::numeric, coalesce(%3$s, 0)::numeric,
+                                              n.%4$I::numeric, n.%5$I::integer, $1) AS s ON p IS NOT NULL
+        LEFT JOIN LATERAL credit.decide(coalesce(%2$s, 0)::numeric, coalesce(%3$s, 0)::numeric,
+                                        n.%4$I::numeric, n.%5$I::integer, $1) AS d ON p IS NOT NULL
+        WHERE n.credit_score IS DISTINCT FROM s.credit_score
+           OR n.segment IS DISTINCT FROM s.segment
+           OR n.decision IS DISTINCT FROM d.decision
+        $q$, cfg.key_column, income, assets, cfg.amount_column, cfg.tenor_column, sources)
+    USING cfg.scorecard;
+END
+$fn$;
+COMMENT ON FUNCTION credit.verify(regclass) IS
+    'Rows of a scored table whose stored score, segment or decision differ from a recomputation from their current inputs; empty when healthy';
+
+-- pg_dump keeps what users put in the extension's tables.
+SELECT pg_catalog.pg_extension_config_dump('credit.scored_tables', '');
+SELECT pg_catalog.pg_extension_config_dump('credit.score_history', '');
+SELECT pg_catalog.pg_extension_config_dump('credit.score_alerts', '');
+SELECT pg_catalog.pg_extension_config_dump('credit.score_history_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('credit.score_alerts_id_seq', '');
