@@ -38,4 +38,7 @@ start_cluster
 say "pg_regress"
 PGHOST="$PG_SOCKET" PGUSER=postgres "$REPO/tests/pg_regress/run.sh"
 
+say "isolation specs (concurrent sessions)"
+PGHOST="$PG_SOCKET" PGUSER=postgres "$REPO/tests/isolation/run.sh"
+
 say "all tests passed"

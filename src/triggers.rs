@@ -225,8 +225,13 @@ impl RowTrigger {
                 (Some(input(&args[0])), Some(input(&args[1])), None)
             } else {
                 let (attnum, reference_type) = column(tupdesc, &args[6], &table);
+                // FOR SHARE, not a plain read: a loan written while another
+                // transaction changes its customer waits for that change and
+                // scores with the committed income (a plain read would use
+                // the statement's snapshot and keep a stale score for good;
+                // tests/isolation/specs/customer_and_loans.spec).
                 let query = format!(
-                    "SELECT {}, {} FROM {} WHERE {} = $1",
+                    "SELECT {}, {} FROM {} WHERE {} = $1 FOR SHARE",
                     quote_ident(&args[0]),
                     quote_ident(&args[1]),
                     args[5],
@@ -327,7 +332,8 @@ impl RowTrigger {
                 config_error("credit_scoring: SPI_connect failed".into());
             }
             let mut args = [key];
-            let rc = pg_sys::SPI_execute_plan(lookup.plan, args.as_mut_ptr(), std::ptr::null(), true, 1);
+            // read_only = false: a fresh snapshot, as the row lock needs.
+            let rc = pg_sys::SPI_execute_plan(lookup.plan, args.as_mut_ptr(), std::ptr::null(), false, 1);
             let result = if rc == pg_sys::SPI_OK_SELECT as i32 && pg_sys::SPI_processed == 1 {
                 let table = pg_sys::SPI_tuptable;
                 let (tuple, tupdesc) = (*(*table).vals, (*table).tupdesc);
