@@ -6,7 +6,9 @@
 source "$(dirname "$0")/common.sh"
 
 packages=(postgresql-"$PG_MAJOR" postgresql-server-dev-"$PG_MAJOR" postgresql-contrib libclang-dev clang sudo
-          python3)
+          python3 python3-psycopg2 libpostgresql-jdbc-java)
+# A JDK for the JDBC client test, unless one is there already.
+command -v javac >/dev/null 2>&1 || packages+=(default-jdk-headless)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -41,4 +41,7 @@ PGHOST="$PG_SOCKET" PGUSER=postgres "$REPO/tests/pg_regress/run.sh"
 say "isolation specs (concurrent sessions)"
 PGHOST="$PG_SOCKET" PGUSER=postgres "$REPO/tests/isolation/run.sh"
 
+say "BI clients: JDBC (what Metabase uses) and psycopg2 over TCP with a read-only role"
+PGHOST="$PG_SOCKET" PGUSER=postgres "$REPO/tests/clients/run.sh"
+
 say "all tests passed"

@@ -10,14 +10,26 @@ use pgrx::prelude::*;
 use pgrx::JsonB;
 
 /// A definition from JSON text, with the JSON path of what is wrong.
+/// Numbers are read as exact decimals (serde_json's arbitrary_precision),
+/// never through f64: 0.30000000000000000001 is refused, not rounded.
 pub fn parse(json: &str) -> Result<Definition, DefinitionError> {
+    if !json.trim_start().starts_with('{') {
+        return Err(DefinitionError {
+            path: "$".into(),
+            message: "a scorecard definition is a JSON object".into(),
+        });
+    }
     let mut de = serde_json::Deserializer::from_str(json);
     serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
-        DefinitionError {
-            path: if path == "." { "$".into() } else { format!("$.{path}") },
-            message: e.into_inner().to_string(),
-        }
+        let message = e.into_inner().to_string();
+        // The position refers to jsonb's re-serialised text: meaningless to
+        // whoever wrote the definition, and the path already says where.
+        let message = match message.rfind(" at line ") {
+            Some(i) => message[..i].to_string(),
+            None => message,
+        };
+        DefinitionError { path: if path == "." { "$".into() } else { format!("$.{path}") }, message }
     })
 }
 

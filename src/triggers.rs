@@ -126,6 +126,12 @@ unsafe fn output_text(output: pg_sys::Oid, d: Datum) -> String {
 struct CustomerLookup {
     reference: Column,
     plan: pg_sys::SPIPlanPtr,
+    /// The lookup runs as the customers table's owner, as PostgreSQL's own
+    /// foreign-key triggers do: a role that may write loans but only read
+    /// customers still gets its loans scored (FOR SHARE needs more than
+    /// SELECT), and no role gains a read it could not already do through
+    /// the trigger (attaching credit.score_row is not granted to PUBLIC).
+    owner: pg_sys::Oid,
 }
 
 /// Everything the trigger needs, resolved once per statement.
@@ -230,8 +236,10 @@ impl RowTrigger {
                 // scores with the committed income (a plain read would use
                 // the statement's snapshot and keep a stale score for good;
                 // tests/isolation/specs/customer_and_loans.spec).
+                // The operator is pinned too: a shadow `=` in the writer's
+                // search_path must not pick another customer.
                 let query = format!(
-                    "SELECT {}, {} FROM {} WHERE {} = $1 FOR SHARE",
+                    "SELECT {}, {} FROM {} WHERE {} OPERATOR(pg_catalog.=) $1 FOR SHARE",
                     quote_ident(&args[0]),
                     quote_ident(&args[1]),
                     args[5],
@@ -250,8 +258,9 @@ impl RowTrigger {
                     ));
                 }
                 pg_sys::SPI_finish();
+                let owner = table_owner(&args[5]);
                 let reference = Column { attnum, kind: Kind::of(reference_type) };
-                (None, None, Some(CustomerLookup { reference, plan }))
+                (None, None, Some(CustomerLookup { reference, plan, owner }))
             };
             let output = |name: &str, typoid: pg_sys::Oid, sql: &str| {
                 let (attnum, actual) = column(tupdesc, name, &table);
@@ -332,8 +341,16 @@ impl RowTrigger {
                 config_error("credit_scoring: SPI_connect failed".into());
             }
             let mut args = [key];
+            let (mut user, mut context) = (pg_sys::InvalidOid, 0);
+            pg_sys::GetUserIdAndSecContext(&mut user, &mut context);
+            pg_sys::SetUserIdAndSecContext(
+                lookup.owner,
+                context | (pg_sys::SECURITY_LOCAL_USERID_CHANGE | pg_sys::SECURITY_NOFORCE_RLS) as i32,
+            );
             // read_only = false: a fresh snapshot, as the row lock needs.
+            // (On an error, transaction abort restores the user.)
             let rc = pg_sys::SPI_execute_plan(lookup.plan, args.as_mut_ptr(), std::ptr::null(), false, 1);
+            pg_sys::SetUserIdAndSecContext(user, context);
             let result = if rc == pg_sys::SPI_OK_SELECT as i32 && pg_sys::SPI_processed == 1 {
                 let table = pg_sys::SPI_tuptable;
                 let (tuple, tupdesc) = (*(*table).vals, (*table).tupdesc);
@@ -353,6 +370,72 @@ impl RowTrigger {
             pg_sys::SPI_finish();
             result
         }
+    }
+}
+
+/// The owner of a relation given by its (qualified, quoted) name.
+unsafe fn table_owner(name: &str) -> pg_sys::Oid {
+    let owner = Spi::get_one_with_args::<pg_sys::Oid>(
+        "SELECT c.relowner FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) pg_catalog.to_regclass($1)",
+        &[name.into()],
+    );
+    match owner {
+        Ok(Some(o)) => o,
+        _ => config_error(format!("credit_scoring: table {name} does not exist")),
+    }
+}
+
+/// datumIsEqual: the same stored value (varlenas compared by contents,
+/// whatever their header).
+unsafe fn same_datum(a: Datum, b: Datum, byval: bool, len: i16) -> bool {
+    unsafe {
+        if byval {
+            a == b
+        } else if len == -1 {
+            crate::tuple::payload(numeric::detoasted(a)) == crate::tuple::payload(numeric::detoasted(b))
+        } else if len > 0 {
+            let n = len as usize;
+            std::slice::from_raw_parts(a.cast_mut_ptr::<u8>(), n)
+                == std::slice::from_raw_parts(b.cast_mut_ptr::<u8>(), n)
+        } else {
+            // cstring columns (len -2): compare as C strings
+            std::ffi::CStr::from_ptr(a.cast_mut_ptr()) == std::ffi::CStr::from_ptr(b.cast_mut_ptr())
+        }
+    }
+}
+
+unsafe fn column_is_null(tuple: pg_sys::HeapTuple, attnum: i32, tupdesc: pg_sys::TupleDesc) -> bool {
+    let mut isnull = false;
+    unsafe { pg_sys::heap_getattr(tuple, attnum, tupdesc, &mut isnull) };
+    isnull
+}
+
+impl RowTrigger {
+    /// Does the new row differ from the old one in any input column (the
+    /// customer reference, in layout 2)? Compared as stored (datumIsEqual).
+    unsafe fn inputs_changed(
+        &self,
+        old: pg_sys::HeapTuple,
+        new: pg_sys::HeapTuple,
+        tupdesc: pg_sys::TupleDesc,
+    ) -> bool {
+        let columns = [
+            self.income,
+            self.assets,
+            Some(self.amount),
+            Some(self.tenor),
+            self.customers.as_ref().map(|c| c.reference),
+        ];
+        columns.into_iter().flatten().any(|c| unsafe {
+            let (mut old_null, mut new_null) = (false, false);
+            let a = pg_sys::heap_getattr(old, c.attnum, tupdesc, &mut old_null);
+            let b = pg_sys::heap_getattr(new, c.attnum, tupdesc, &mut new_null);
+            if old_null || new_null {
+                return old_null != new_null;
+            }
+            let att = (*tupdesc).attrs.as_ptr().add(c.attnum as usize - 1);
+            !same_datum(a, b, (*att).attbyval, (*att).attlen)
+        })
     }
 }
 
@@ -396,6 +479,13 @@ unsafe fn score_row(fcinfo: pg_sys::FunctionCallInfo) -> Datum {
 
         let mut values = [Datum::from(0); 5];
         let mut nulls = [true; 5];
+        // An UPDATE that changes no input (say, one that writes a score
+        // column) is rescored, so no written score survives, but keeps its
+        // scored_at: nothing was scored anew, and history records nothing.
+        // Setting scored_at to NULL asks for a fresh scoring.
+        let keep_scored_at = op == pg_sys::TRIGGER_EVENT_UPDATE
+            && !state.inputs_changed((*td).tg_trigtuple, tuple, tupdesc)
+            && !column_is_null(tuple, state.outputs[4], tupdesc);
         match state.application(tuple, tupdesc) {
             Ok(app) => {
                 let a = state.card.evaluate(&app);
@@ -416,7 +506,14 @@ unsafe fn score_row(fcinfo: pg_sys::FunctionCallInfo) -> Datum {
         // clock_timestamp(), not now(): every rescoring gets its own
         // scored_at, which is how the statement trigger tells rescored
         // rows from rows an unrelated UPDATE touched.
-        values[4] = Datum::from(pg_sys::GetCurrentTimestamp());
+        let mut old_null = true;
+        let old_scored_at =
+            pg_sys::heap_getattr((*td).tg_trigtuple, state.outputs[4], tupdesc, &mut old_null);
+        if keep_scored_at && !old_null {
+            values[4] = old_scored_at;
+        } else {
+            values[4] = Datum::from(pg_sys::GetCurrentTimestamp());
+        }
         nulls[4] = false;
         let mut cols = state.outputs;
         let modified = pg_sys::heap_modify_tuple_by_cols(
@@ -429,4 +526,38 @@ unsafe fn score_row(fcinfo: pg_sys::FunctionCallInfo) -> Datum {
         );
         Datum::from(modified)
     }
+}
+
+/// `credit.validate_row(income, assets, amount, tenor numeric)`: why the
+/// scoring trigger could not score a row with these values, in its own
+/// words (NULL income or assets count as 0; NULL amount or tenor are
+/// missing; a tenor must be a whole number of months). NULL when valid.
+/// The statement trigger uses it for the `invalid_input` alert's reason.
+#[pg_extern(immutable, parallel_safe)]
+fn validate_row(
+    monthly_income: Option<pgrx::AnyNumeric>,
+    assets: Option<pgrx::AnyNumeric>,
+    loan_amount: Option<pgrx::AnyNumeric>,
+    tenor_months: Option<pgrx::AnyNumeric>,
+) -> Option<String> {
+    use pgrx::datum::IntoDatum;
+    let datum = |v: Option<pgrx::AnyNumeric>| v.and_then(|n| n.into_datum());
+    let amount = |d: Option<Datum>, field: Field| -> Result<Amount, InputError> {
+        match d {
+            Some(d) => unsafe { Kind::Numeric.amount(d, field) },
+            None if field == Field::LoanAmount => Err(InputError::new(field, Problem::Missing, "NULL")),
+            None => Ok(Amount::ZERO),
+        }
+    };
+    let checked = (|| {
+        let income = amount(datum(monthly_income), Field::MonthlyIncome)?;
+        let assets = amount(datum(assets), Field::Assets)?;
+        let loan = amount(datum(loan_amount), Field::LoanAmount)?;
+        let tenor = match datum(tenor_months) {
+            Some(d) => unsafe { Kind::Numeric.months(d)? },
+            None => return Err(InputError::new(Field::TenorMonths, Problem::Missing, "NULL")),
+        };
+        Application::new(income, assets, loan, tenor)
+    })();
+    checked.err().map(|e| e.to_string())
 }

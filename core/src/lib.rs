@@ -71,7 +71,7 @@ impl InputError {
             Problem::Amount(AmountProblem::TooManyDecimals) => {
                 Some(format!("Round it first, e.g. round({}, 6).", self.field.name()))
             }
-            Problem::Amount(AmountProblem::OutOfRange) => {
+            Problem::Amount(AmountProblem::OutOfRange) if self.field != Field::TenorMonths => {
                 Some("Amounts are scored exactly up to 1000000000000000 (10^15).".to_string())
             }
             _ => None,

@@ -16,7 +16,7 @@ use ethnum::I256;
 #[serde(deny_unknown_fields)]
 pub struct Definition {
     /// Flat margin over the whole tenor: installment = amount × (1 + rate) / tenor.
-    #[serde(with = "rust_decimal::serde::float")]
+    #[serde(with = "rust_decimal::serde::arbitrary_precision")]
     pub margin_rate: Decimal,
     /// Points every application starts with.
     pub base_points: i32,
@@ -44,14 +44,14 @@ pub struct DecisionPolicy {
     /// Decline when the applicant has no income (`no_income`).
     pub decline_without_income: bool,
     /// Decline when installment / income exceeds this (`dsr_over_60`).
-    #[serde(with = "rust_decimal::serde::float")]
+    #[serde(with = "rust_decimal::serde::arbitrary_precision")]
     pub decline_dsr_above: Decimal,
     /// Decline below this score (`score_under_450`).
     pub decline_score_below: i32,
     /// Approve from this score (else review: `score_under_550`) ...
     pub approve_score_at_least: i32,
     /// ... and up to this installment / income (else review: `dsr_over_40`).
-    #[serde(with = "rust_decimal::serde::float")]
+    #[serde(with = "rust_decimal::serde::arbitrary_precision")]
     pub approve_dsr_at_most: Decimal,
 }
 
@@ -104,7 +104,7 @@ pub struct DsrRule {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MaxRatioBand {
-    #[serde(with = "rust_decimal::serde::float")]
+    #[serde(with = "rust_decimal::serde::arbitrary_precision")]
     pub max_ratio: Decimal,
     pub points: i32,
 }
@@ -121,7 +121,7 @@ pub struct AcrRule {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MinRatioBand {
-    #[serde(with = "rust_decimal::serde::float")]
+    #[serde(with = "rust_decimal::serde::arbitrary_precision")]
     pub min_ratio: Decimal,
     pub points: i32,
 }
@@ -146,7 +146,7 @@ pub struct TenorBand {
 #[serde(deny_unknown_fields)]
 pub struct ProbabilityRule {
     pub bands: Vec<ProbabilityBand>,
-    #[serde(with = "rust_decimal::serde::float")]
+    #[serde(with = "rust_decimal::serde::arbitrary_precision")]
     pub otherwise: Decimal,
 }
 
@@ -154,7 +154,7 @@ pub struct ProbabilityRule {
 #[serde(deny_unknown_fields)]
 pub struct ProbabilityBand {
     pub min_score: i32,
-    #[serde(with = "rust_decimal::serde::float")]
+    #[serde(with = "rust_decimal::serde::arbitrary_precision")]
     pub probability: Decimal,
 }
 

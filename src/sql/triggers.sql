@@ -20,7 +20,7 @@ GRANT USAGE ON SCHEMA credit TO PUBLIC;
 
 CREATE TABLE credit.scored_tables (
     relid             regclass PRIMARY KEY,
-    table_name        text NOT NULL UNIQUE,
+    table_name        text NOT NULL,
     key_column        text NOT NULL,
     income_column     text NOT NULL,
     assets_column     text NOT NULL,
@@ -33,10 +33,11 @@ CREATE TABLE credit.scored_tables (
     alert_drop_points integer CHECK (alert_drop_points > 0),
     alert_window      interval,
     dsr_alert_ratio   numeric CHECK (dsr_alert_ratio > 0),
+    on_invalid        text CHECK (on_invalid IN ('flag', 'reject')),
     enabled_at        timestamptz NOT NULL DEFAULT now()
 );
 COMMENT ON TABLE credit.scored_tables IS
-    'Tables with scoring enabled (credit.enable_scoring) and their configuration; alert_* and dsr_alert_ratio override the settings for one table when not NULL';
+    'Tables with scoring enabled (credit.enable_scoring) and their configuration; alert_drop_points, alert_window, dsr_alert_ratio and on_invalid override the settings for one table when not NULL (on_invalid takes effect at the next enable_scoring)';
 
 CREATE TABLE credit.score_history (
     id                  bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -96,6 +97,7 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
 -- the caller, and every name is quoted with format(%I).
 DECLARE
     cfg       credit.scored_tables;
+    t_name    text;
     income    text;
     assets    text;
     sources   text;
@@ -103,10 +105,15 @@ DECLARE
     old_score text := 'NULL::integer';
     old_seg   text := 'NULL::text';
 BEGIN
-    SELECT * INTO cfg FROM credit.scored_tables WHERE relid = TG_RELID;
+    -- A partition written directly answers to its root's configuration.
+    SELECT * INTO cfg FROM credit.scored_tables
+    WHERE relid = coalesce(pg_partition_root(TG_RELID), TG_RELID);
     IF NOT FOUND THEN
         RETURN NULL;
     END IF;
+    -- The name as it is now (after a RENAME, history follows the table).
+    SELECT format('%s.%s', n.nspname, c.relname) INTO t_name
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = cfg.relid;
     IF cfg.customers IS NULL THEN
         income  := format('n.%I', cfg.income_column);
         assets  := format('n.%I', cfg.assets_column);
@@ -117,8 +124,9 @@ BEGIN
         sources := format('credit_new n LEFT JOIN %s c ON c.%I = n.%I', cfg.customers, cfg.customers_key, cfg.customer_ref);
     END IF;
     IF TG_OP = 'UPDATE' THEN
-        sources   := sources || format(' JOIN credit_old o ON o.%I = n.%I', cfg.key_column, cfg.key_column);
-        rescored  := 'n.scored_at IS DISTINCT FROM o.scored_at';
+        -- A row whose key changed has no old row here: recorded as rescored.
+        sources   := sources || format(' LEFT JOIN credit_old o ON o.%I = n.%I', cfg.key_column, cfg.key_column);
+        rescored  := format('o.%I IS NULL OR n.scored_at IS DISTINCT FROM o.scored_at', cfg.key_column);
         old_score := 'o.credit_score';
         old_seg   := 'o.segment';
     ELSE
@@ -130,8 +138,11 @@ BEGIN
             SELECT n.%1$I::text AS row_key,
                    coalesce(%2$s, 0)::numeric AS monthly_income,
                    coalesce(%3$s, 0)::numeric AS assets,
+                   %2$s::numeric AS income_value,
+                   %3$s::numeric AS assets_value,
                    n.%4$I::numeric AS loan_amount,
-                   CASE WHEN n.%5$I::numeric BETWEEN -2147483648 AND 2147483647
+                   CASE WHEN n.%5$I::numeric = trunc(n.%5$I::numeric)
+                         AND n.%5$I::numeric BETWEEN -2147483648 AND 2147483647
                         THEN n.%5$I::numeric::integer END AS tenor_months,
                    n.%5$I::numeric AS tenor_value,
                    n.credit_score, n.default_probability, n.segment, n.scored_at, n.decision,
@@ -154,11 +165,9 @@ BEGIN
         -- invalid_input: the row could not be scored; say why.
         SELECT $1, s.row_key, 'invalid_input', s.old_score, NULL::integer, NULL::integer, s.old_segment, NULL::text,
                jsonb_build_object(
-                   'reason', coalesce(credit.validate_application(s.monthly_income, s.assets, s.loan_amount,
-                                                                  s.tenor_months),
-                                      CASE WHEN s.tenor_value IS NOT NULL AND s.tenor_months IS DISTINCT FROM s.tenor_value
-                                           THEN 'tenor_months must be a whole number of months within integer range, got ' || s.tenor_value END,
-                                      'invalid input'),
+                   -- the row trigger's own words for what it could not score
+                   'reason', coalesce(credit.validate_row(s.income_value, s.assets_value, s.loan_amount,
+                                                          s.tenor_value), 'invalid input'),
                    'monthly_income', s.monthly_income, 'assets', s.assets,
                    'loan_amount', s.loan_amount, 'tenor_months', s.tenor_value)
         FROM scored s
@@ -167,7 +176,7 @@ BEGIN
         -- dsr_critical: installment / income rose above the ratio (exact:
         -- amount x (1 + margin) > ratio x income x tenor), from not above before.
         SELECT $1, s.row_key, 'dsr_critical', s.old_score, s.credit_score, NULL::integer, s.old_segment, s.segment,
-               jsonb_build_object('dsr', round(s.loan_amount * (1 + $6) / s.tenor_months / s.monthly_income, 4),
+               jsonb_build_object('dsr', round(s.loan_amount * (1 + $6) / s.tenor_months / s.monthly_income, 6),
                                   'dsr_alert_ratio', $3)
         FROM scored s
         WHERE s.credit_score IS NOT NULL AND s.monthly_income > 0
@@ -184,7 +193,7 @@ BEGIN
         SELECT $1, d.row_key, 'score_drop', d.peak, d.credit_score, d.peak - d.credit_score,
                d.old_segment, d.segment,
                jsonb_build_object('previous_score', d.old_score, 'alert_drop_points', $4,
-                                  'alert_window', $5::text)
+                                  'alert_window', $7)
         FROM (SELECT s.*,
                      CASE WHEN $5 = interval '0' THEN s.old_score
                           ELSE greatest(s.old_score,
@@ -203,7 +212,7 @@ BEGIN
         $q$,
         cfg.key_column, income, assets, cfg.amount_column, cfg.tenor_column,
         old_score, old_seg, sources, rescored)
-    USING cfg.table_name,
+    USING t_name,
           cfg.scorecard,
           coalesce(cfg.dsr_alert_ratio,
                    nullif(current_setting('credit_scoring.dsr_alert_ratio', true), '')::numeric, 0.60),
@@ -211,7 +220,8 @@ BEGIN
                    nullif(current_setting('credit_scoring.alert_drop_points', true), '')::integer, 15),
           coalesce(cfg.alert_window,
                    nullif(current_setting('credit_scoring.alert_window', true), '')::interval, interval '30 days'),
-          (SELECT (sc.definition->>'margin_rate')::numeric FROM credit.scorecards sc WHERE sc.name = cfg.scorecard);
+          (SELECT (sc.definition->>'margin_rate')::numeric FROM credit.scorecards sc WHERE sc.name = cfg.scorecard),
+          coalesce(cfg.alert_window::text, nullif(current_setting('credit_scoring.alert_window', true), ''), '30 days');
     RETURN NULL;
 END
 $fn$;
@@ -219,8 +229,10 @@ COMMENT ON FUNCTION credit.record_scores() IS
     'Statement trigger attached by credit.enable_scoring: appends the statement''s scorings to credit.score_history and raises alerts, set-based';
 
 CREATE FUNCTION credit.rescore_customers() RETURNS trigger
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
--- Runs as the role that updated customers (it updates that role's loans).
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+-- SECURITY DEFINER: the role that updated customers needs no rights on
+-- credit.* nor on the loans; all it can cause is a rescoring of the loans
+-- of the customers it changed.
 DECLARE
     cfg credit.scored_tables;
 BEGIN
@@ -242,8 +254,97 @@ $fn$;
 COMMENT ON FUNCTION credit.rescore_customers() IS
     'Statement trigger on a customers table (layout 2): rescores the loans of customers whose income or assets changed';
 
+-- Attaching the trigger functions is for enable_scoring's callers only:
+-- their arguments and configuration are trusted.
+REVOKE EXECUTE ON FUNCTION credit.score_row() FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION credit.record_scores() FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION credit.rescore_customers() FROM PUBLIC;
+
+CREATE FUNCTION credit.attach_statement_triggers(target regclass, score_unscored boolean DEFAULT false)
+RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+-- The history triggers, on the table and on every partition below it:
+-- statement triggers fire only for the table a statement names, so a
+-- direct write to a partition needs its own (row triggers are cloned by
+-- PostgreSQL itself). Rows of an attached partition not scored yet are
+-- scored.
+DECLARE
+    part record;
+BEGIN
+    FOR part IN
+        SELECT t.relid FROM pg_partition_tree(target) t
+        UNION SELECT target
+    LOOP
+        IF NOT EXISTS (SELECT 1 FROM pg_trigger g
+                       WHERE g.tgrelid = part.relid AND g.tgname = 'credit_scoring_history_insert') THEN
+            EXECUTE format('CREATE TRIGGER credit_scoring_history_insert AFTER INSERT ON %s
+                            REFERENCING NEW TABLE AS credit_new
+                            FOR EACH STATEMENT EXECUTE FUNCTION credit.record_scores()', part.relid);
+            EXECUTE format('CREATE TRIGGER credit_scoring_history_update AFTER UPDATE ON %s
+                            REFERENCING OLD TABLE AS credit_old NEW TABLE AS credit_new
+                            FOR EACH STATEMENT EXECUTE FUNCTION credit.record_scores()', part.relid);
+            IF score_unscored AND part.relid <> target AND (SELECT relkind FROM pg_class WHERE oid = part.relid) = 'r' THEN
+                EXECUTE format('UPDATE %s SET scored_at = NULL WHERE scored_at IS NULL', part.relid);
+            END IF;
+        END IF;
+    END LOOP;
+END
+$fn$;
+COMMENT ON FUNCTION credit.attach_statement_triggers(regclass, boolean) IS
+    'Internal: attaches the history triggers to a scored table and its partitions (enable_scoring, and partitions created or attached later)';
+REVOKE EXECUTE ON FUNCTION credit.attach_statement_triggers(regclass, boolean) FROM PUBLIC;
+
+CREATE FUNCTION credit.on_ddl() RETURNS event_trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+-- A partition created or attached under a scored table gets the history
+-- triggers (and its unscored rows scored). Cheap for all other DDL: one
+-- lookup in credit.scored_tables.
+DECLARE
+    root   regclass;
+    orphan record;
+BEGIN
+    FOR root IN
+        SELECT DISTINCT t.relid
+        FROM pg_event_trigger_ddl_commands() d
+        JOIN credit.scored_tables t ON t.relid = coalesce(pg_partition_root(d.objid), d.objid)
+        WHERE d.classid = 'pg_class'::regclass
+    LOOP
+        PERFORM credit.attach_statement_triggers(root, true);
+    END LOOP;
+    -- A detached partition keeps no history triggers of its former parent.
+    FOR orphan IN
+        SELECT DISTINCT g.tgrelid::regclass AS rel
+        FROM pg_trigger g
+        WHERE g.tgname IN ('credit_scoring_history_insert', 'credit_scoring_history_update')
+          AND NOT EXISTS (SELECT 1 FROM credit.scored_tables t
+                          WHERE t.relid = coalesce(pg_partition_root(g.tgrelid), g.tgrelid))
+    LOOP
+        EXECUTE format('DROP TRIGGER IF EXISTS credit_scoring_history_insert ON %s', orphan.rel);
+        EXECUTE format('DROP TRIGGER IF EXISTS credit_scoring_history_update ON %s', orphan.rel);
+    END LOOP;
+END
+$fn$;
+COMMENT ON FUNCTION credit.on_ddl() IS
+    'Event trigger: partitions created or attached under a scored table get its history triggers';
+
+CREATE FUNCTION credit.on_drop() RETURNS event_trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+-- A dropped scored table leaves no configuration behind (its history stays).
+BEGIN
+    DELETE FROM credit.scored_tables t
+    USING pg_event_trigger_dropped_objects() d
+    WHERE d.object_type = 'table' AND t.relid::oid = d.objid;
+END
+$fn$;
+COMMENT ON FUNCTION credit.on_drop() IS
+    'Event trigger: forgets the configuration of dropped scored tables; their history and alerts stay';
+
+CREATE EVENT TRIGGER credit_scoring_ddl ON ddl_command_end
+    WHEN TAG IN ('CREATE TABLE', 'ALTER TABLE', 'CREATE TABLE AS')
+    EXECUTE FUNCTION credit.on_ddl();
+CREATE EVENT TRIGGER credit_scoring_drop ON sql_drop
+    WHEN TAG IN ('DROP TABLE', 'DROP SCHEMA', 'DROP OWNED')
+    EXECUTE FUNCTION credit.on_drop();
 
 CREATE FUNCTION credit.enable_scoring(
     target       regclass,
@@ -265,11 +366,16 @@ DECLARE
     col         record;
     update_cols text;
     previous    credit.scored_tables;
+    unchanged   boolean := false;
 BEGIN
     SELECT c.relkind, format('%s.%s', n.nspname, c.relname) INTO t_kind, t_name
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = target;
     IF t_kind NOT IN ('r', 'p') THEN
         RAISE EXCEPTION 'credit.enable_scoring: % is not a table', target USING ERRCODE = 'wrong_object_type';
+    END IF;
+    IF NOT pg_has_role((SELECT relowner FROM pg_class WHERE oid = target), 'USAGE') THEN
+        RAISE EXCEPTION 'must be owner of table %', (SELECT quote_ident(relname) FROM pg_class WHERE oid = target)
+            USING ERRCODE = 'insufficient_privilege';
     END IF;
     IF NOT EXISTS (SELECT 1 FROM credit.scorecards s WHERE s.name = enable_scoring.scorecard) THEN
         RAISE EXCEPTION 'credit.enable_scoring: scorecard "%" does not exist', scorecard
@@ -308,6 +414,10 @@ BEGIN
     END LOOP;
 
     IF customers IS NOT NULL THEN
+        IF NOT has_table_privilege(customers, 'SELECT') THEN
+            RAISE EXCEPTION 'credit.enable_scoring: permission denied for table %', customers
+                USING ERRCODE = 'insufficient_privilege';
+        END IF;
         SELECT a.attname INTO c_key
         FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
         WHERE i.indrelid = customers AND i.indisprimary AND i.indnkeyatts = 1;
@@ -318,11 +428,15 @@ BEGIN
     END IF;
 
     -- Score columns, added when missing; existing ones must fit.
-    EXECUTE format('ALTER TABLE %s ADD COLUMN IF NOT EXISTS credit_score integer,
-                                   ADD COLUMN IF NOT EXISTS default_probability numeric,
-                                   ADD COLUMN IF NOT EXISTS segment text,
-                                   ADD COLUMN IF NOT EXISTS scored_at timestamptz,
-                                   ADD COLUMN IF NOT EXISTS decision text', target);
+    FOR col IN
+        SELECT r.name, r.type
+        FROM (VALUES ('credit_score', 'integer'::regtype), ('default_probability', 'numeric'),
+                     ('segment', 'text'), ('scored_at', 'timestamptz'), ('decision', 'text')) AS r(name, type)
+        WHERE NOT EXISTS (SELECT 1 FROM pg_attribute a
+                          WHERE a.attrelid = target AND a.attname = r.name AND NOT a.attisdropped)
+    LOOP
+        EXECUTE format('ALTER TABLE %s ADD COLUMN %I %s', target, col.name, col.type);
+    END LOOP;
     FOR col IN
         SELECT r.name, r.type, a.atttypid::regtype AS actual
         FROM (VALUES ('credit_score', 'integer'::regtype), ('default_probability', 'numeric'),
@@ -334,9 +448,15 @@ BEGIN
             USING ERRCODE = 'datatype_mismatch';
     END LOOP;
 
-    -- Idempotent: whatever was attached before goes first.
+    -- Idempotent: whatever was attached before goes first. Unchanged
+    -- configuration: rows already scored stay as they are.
     SELECT * INTO previous FROM credit.scored_tables WHERE relid = target;
     IF FOUND THEN
+        unchanged := (previous.key_column, previous.income_column, previous.assets_column, previous.amount_column,
+                      previous.tenor_column, previous.customers, previous.customer_ref, previous.scorecard)
+                     IS NOT DISTINCT FROM
+                     (key, income, assets, amount, tenor, customers,
+                      CASE WHEN customers IS NOT NULL THEN customer_ref END, scorecard);
         PERFORM credit.disable_scoring(target);
     END IF;
 
@@ -346,23 +466,22 @@ BEGIN
 
     INSERT INTO credit.scored_tables (relid, table_name, key_column, income_column, assets_column, amount_column,
                                       tenor_column, customers, customer_ref, customers_key, scorecard,
-                                      alert_drop_points, alert_window, dsr_alert_ratio)
+                                      alert_drop_points, alert_window, dsr_alert_ratio, on_invalid)
     VALUES (target, t_name, key, income, assets, amount, tenor, customers,
             CASE WHEN customers IS NOT NULL THEN customer_ref END, c_key, scorecard,
-            previous.alert_drop_points, previous.alert_window, previous.dsr_alert_ratio);
+            previous.alert_drop_points, previous.alert_window, previous.dsr_alert_ratio, previous.on_invalid);
 
     update_cols := CASE WHEN customers IS NULL THEN format('%I, %I, %I, %I', income, assets, amount, tenor)
                         ELSE format('%I, %I, %I', customer_ref, amount, tenor) END;
-    EXECUTE format('CREATE TRIGGER credit_scoring_score BEFORE INSERT OR UPDATE OF %s, scored_at ON %s
-                    FOR EACH ROW EXECUTE FUNCTION credit.score_row(%L, %L, %L, %L, %L, %L, %L, %L, %L)',
+    -- Writing a score column rescores too, so a stored score is never one
+    -- the application wrote.
+    EXECUTE format('CREATE TRIGGER credit_scoring_score
+                    BEFORE INSERT OR UPDATE OF %s, credit_score, default_probability, segment, decision, scored_at
+                    ON %s FOR EACH ROW EXECUTE FUNCTION credit.score_row(%L, %L, %L, %L, %L, %L, %L, %L, %L)',
                    update_cols, target, income, assets, amount, tenor, scorecard,
-                   coalesce(customers::text, ''), coalesce(customer_ref, ''), coalesce(c_key, ''), '');
-    EXECUTE format('CREATE TRIGGER credit_scoring_history_insert AFTER INSERT ON %s
-                    REFERENCING NEW TABLE AS credit_new
-                    FOR EACH STATEMENT EXECUTE FUNCTION credit.record_scores()', target);
-    EXECUTE format('CREATE TRIGGER credit_scoring_history_update AFTER UPDATE ON %s
-                    REFERENCING OLD TABLE AS credit_old NEW TABLE AS credit_new
-                    FOR EACH STATEMENT EXECUTE FUNCTION credit.record_scores()', target);
+                   coalesce(customers::text, ''), coalesce(customer_ref, ''), coalesce(c_key, ''),
+                   coalesce(previous.on_invalid, ''));
+    PERFORM credit.attach_statement_triggers(target);
     IF customers IS NOT NULL THEN
         EXECUTE format('CREATE TRIGGER %I AFTER UPDATE ON %s
                         REFERENCING OLD TABLE AS credit_old NEW TABLE AS credit_new
@@ -370,8 +489,10 @@ BEGIN
                        'credit_scoring_rescore_' || target::oid, customers, t_name);
     END IF;
 
-    -- Score what is already there (history records it as a first scoring).
-    EXECUTE format('UPDATE %s SET scored_at = NULL', target);
+    -- Score what is already there (history records it as a first scoring);
+    -- with an unchanged configuration, only what is not scored yet.
+    EXECUTE format('UPDATE %s SET scored_at = NULL %s', target,
+                   CASE WHEN unchanged THEN 'WHERE scored_at IS NULL' ELSE '' END);
 END
 $fn$;
 COMMENT ON FUNCTION credit.enable_scoring(regclass, text, text, text, text, text, regclass, text, text) IS
@@ -380,12 +501,15 @@ COMMENT ON FUNCTION credit.enable_scoring(regclass, text, text, text, text, text
 CREATE FUNCTION credit.disable_scoring(target regclass) RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
-    cfg credit.scored_tables;
+    cfg  credit.scored_tables;
+    part record;
 BEGIN
     SELECT * INTO cfg FROM credit.scored_tables WHERE relid = target;
     EXECUTE format('DROP TRIGGER IF EXISTS credit_scoring_score ON %s', target);
-    EXECUTE format('DROP TRIGGER IF EXISTS credit_scoring_history_insert ON %s', target);
-    EXECUTE format('DROP TRIGGER IF EXISTS credit_scoring_history_update ON %s', target);
+    FOR part IN SELECT relid FROM pg_partition_tree(target) UNION SELECT target LOOP
+        EXECUTE format('DROP TRIGGER IF EXISTS credit_scoring_history_insert ON %s', part.relid);
+        EXECUTE format('DROP TRIGGER IF EXISTS credit_scoring_history_update ON %s', part.relid);
+    END LOOP;
     IF cfg.customers IS NOT NULL THEN
         EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', 'credit_scoring_rescore_' || target::oid, cfg.customers);
     END IF;
@@ -423,20 +547,25 @@ BEGIN
         sources := format('%s n LEFT JOIN %s c ON c.%I = n.%I', cfg.relid, cfg.customers, cfg.customers_key,
                           cfg.customer_ref);
     END IF;
+    -- Each function is called only for rows it accepts (STRICT: a NULL
+    -- argument skips the call), as the row trigger would score them.
     RETURN QUERY EXECUTE format($q$
-        SELECT n.%1$I::text, n.credit_score, s.credit_score, n.segment, s.segment, n.decision, d.decision,
-               credit.validate_application(coalesce(%2$s, 0)::numeric, coalesce(%3$s, 0)::numeric,
-                                           n.%4$I::numeric, n.%5$I::integer)
-        FROM %6$s
-        LEFT JOIN LATERAL credit.try_score_credit(coalesce(%2$s, 0)::numeric, coalesce(%3$s, 0)::numeric,
-                                                  n.%4$I::numeric, n.%5$I::integer) AS p ON true
-        LEFT JOIN LATERAL credit.score_credit(coalesce(%2$s, 0)::numeric, coalesce(%3$s, 0)::numeric,
-                                              n.%4$I::numeric, n.%5$I::integer, $1) AS s ON p IS NOT NULL
-        LEFT JOIN LATERAL credit.decide(coalesce(%2$s, 0)::numeric, coalesce(%3$s, 0)::numeric,
-                                        n.%4$I::numeric, n.%5$I::integer, $1) AS d ON p IS NOT NULL
-        WHERE n.credit_score IS DISTINCT FROM s.credit_score
-           OR n.segment IS DISTINCT FROM s.segment
-           OR n.decision IS DISTINCT FROM d.decision
+        SELECT r.row_key, r.credit_score, s.credit_score, r.segment, s.segment, r.decision, d.decision, r.problem
+        FROM (SELECT n.%1$I::text AS row_key, n.credit_score, n.segment, n.decision,
+                     coalesce(%2$s, 0)::numeric AS income, coalesce(%3$s, 0)::numeric AS assets,
+                     n.%4$I::numeric AS amount,
+                     CASE WHEN n.%5$I::numeric = trunc(n.%5$I::numeric)
+                           AND n.%5$I::numeric BETWEEN -2147483648 AND 2147483647
+                          THEN n.%5$I::numeric::integer END AS tenor,
+                     credit.validate_row(%2$s::numeric, %3$s::numeric, n.%4$I::numeric, n.%5$I::numeric) AS problem
+              FROM %6$s) AS r
+        LEFT JOIN LATERAL credit.score_credit(r.income, r.assets, r.amount, r.tenor,
+                                              CASE WHEN r.problem IS NULL THEN $1 END) AS s ON true
+        LEFT JOIN LATERAL credit.decide(r.income, r.assets, r.amount, r.tenor,
+                                        CASE WHEN r.problem IS NULL THEN $1 END) AS d ON true
+        WHERE r.credit_score IS DISTINCT FROM s.credit_score
+           OR r.segment IS DISTINCT FROM s.segment
+           OR r.decision IS DISTINCT FROM d.decision
         $q$, cfg.key_column, income, assets, cfg.amount_column, cfg.tenor_column, sources)
     USING cfg.scorecard;
 END

@@ -24,8 +24,11 @@ SELECT h.table_name,
 FROM (SELECT DISTINCT ON (table_name, row_key) *
       FROM credit.score_history
       ORDER BY table_name, row_key, id DESC) AS h
-LEFT JOIN LATERAL credit.try_score_credit(h.monthly_income, h.assets, h.loan_amount, h.tenor_months) AS s
-       ON h.credit_score IS NOT NULL;
+-- With the scorecard that scored the row; STRICT, so a NULL name (the
+-- inputs were invalid) skips the call.
+LEFT JOIN LATERAL credit.score_credit(h.monthly_income, h.assets, h.loan_amount, h.tenor_months,
+                                      CASE WHEN h.credit_score IS NOT NULL THEN h.scorecard END) AS s
+       ON true;
 COMMENT ON VIEW credit.current_scores IS
     'The latest scoring of every row of every scored table, with its inputs, persona and reasons (one row per scored row; score NULL: its inputs are invalid, see credit.open_alerts)';
 COMMENT ON COLUMN credit.current_scores.table_name IS 'Scored table, schema-qualified';
