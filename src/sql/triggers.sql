@@ -53,15 +53,37 @@ CREATE TABLE credit.score_history (
     scorecard           text NOT NULL,
     scored_at           timestamptz NOT NULL,
     decision            text,
-    decision_reasons    text[]
+    decision_reasons    text[],
+    previous_segment    text,
+    first_scoring       boolean NOT NULL DEFAULT true
 );
 CREATE INDEX score_history_row ON credit.score_history (table_name, row_key, id);
+-- Segment moves only (credit.segment_migration).
+CREATE INDEX score_history_moves ON credit.score_history (table_name, scored_at)
+    WHERE NOT first_scoring AND previous_segment IS DISTINCT FROM segment;
 COMMENT ON TABLE credit.score_history IS
     'Audit trail: every scoring of a row of a scored table, with the inputs used (NULL income or assets as 0) and the result; NULL score: the inputs were invalid';
 COMMENT ON COLUMN credit.score_history.table_name IS 'The scored table, schema-qualified (public.loans)';
 COMMENT ON COLUMN credit.score_history.row_key IS 'The scored row''s key column value, as text';
 COMMENT ON COLUMN credit.score_history.decision IS 'The instant decision: approve, review or decline (SPEC §9)';
 COMMENT ON COLUMN credit.score_history.decision_reasons IS 'The rules behind the decision';
+COMMENT ON COLUMN credit.score_history.previous_segment IS 'The segment before this scoring';
+COMMENT ON COLUMN credit.score_history.first_scoring IS 'The first scoring of the row (no previous score)';
+
+CREATE TABLE credit.latest_scores (
+    table_name          text NOT NULL,
+    row_key             text NOT NULL,
+    history_id          bigint NOT NULL,
+    credit_score        integer,
+    default_probability numeric,
+    segment             text,
+    loan_amount         numeric,
+    decision            text,
+    PRIMARY KEY (table_name, row_key)
+);
+CREATE INDEX latest_scores_score ON credit.latest_scores (table_name, credit_score);
+COMMENT ON TABLE credit.latest_scores IS
+    'The latest scoring of every row of every scored table (kept by the statement triggers; a deleted row leaves): what the BI views read instead of searching the history';
 
 CREATE TABLE credit.score_alerts (
     id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -104,6 +126,7 @@ DECLARE
     rescored  text;
     old_score text := 'NULL::integer';
     old_seg   text := 'NULL::text';
+    first     text := 'true';
 BEGIN
     -- A partition written directly answers to its root's configuration.
     SELECT * INTO cfg FROM credit.scored_tables
@@ -114,6 +137,13 @@ BEGIN
     -- The name as it is now (after a RENAME, history follows the table).
     SELECT format('%s.%s', n.nspname, c.relname) INTO t_name
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = cfg.relid;
+    IF TG_OP = 'DELETE' THEN
+        -- A deleted row leaves the current views; its history stays.
+        EXECUTE format('DELETE FROM credit.latest_scores l USING credit_old o
+                        WHERE l.table_name = $1 AND l.row_key = o.%I::text', cfg.key_column)
+        USING t_name;
+        RETURN NULL;
+    END IF;
     IF cfg.customers IS NULL THEN
         income  := format('n.%I', cfg.income_column);
         assets  := format('n.%I', cfg.assets_column);
@@ -129,6 +159,8 @@ BEGIN
         rescored  := format('o.%I IS NULL OR n.scored_at IS DISTINCT FROM o.scored_at', cfg.key_column);
         old_score := 'o.credit_score';
         old_seg   := 'o.segment';
+        -- first: no old row (a key change) or one never scored yet
+        first     := format('o.%I IS NULL OR o.scored_at IS NULL', cfg.key_column);
     ELSE
         rescored  := 'n.scored_at IS NOT NULL';
     END IF;
@@ -146,19 +178,31 @@ BEGIN
                         THEN n.%5$I::numeric::integer END AS tenor_months,
                    n.%5$I::numeric AS tenor_value,
                    n.credit_score, n.default_probability, n.segment, n.scored_at, n.decision,
-                   %6$s AS old_score, %7$s AS old_segment
+                   %6$s AS old_score, %7$s AS old_segment, %10$s AS first_scoring
             FROM %8$s
             WHERE %9$s
         ), history AS (
             INSERT INTO credit.score_history (table_name, row_key, monthly_income, assets, loan_amount,
                                               tenor_months, credit_score, default_probability, segment,
-                                              scorecard, scored_at, decision, decision_reasons)
+                                              scorecard, scored_at, decision, decision_reasons,
+                                              previous_segment, first_scoring)
             SELECT $1, row_key, monthly_income, assets, loan_amount, tenor_months, credit_score,
                    default_probability, segment, $2, scored_at, decision,
                    CASE WHEN credit_score IS NOT NULL
                         THEN (credit.decide(monthly_income, assets, loan_amount, tenor_months, $2)).decision_reasons
-                   END
+                   END,
+                   old_segment, first_scoring
             FROM scored
+            RETURNING id, row_key, credit_score, default_probability, segment, loan_amount, decision
+        ), latest AS (
+            INSERT INTO credit.latest_scores AS l (table_name, row_key, history_id, credit_score,
+                                                   default_probability, segment, loan_amount, decision)
+            SELECT $1, row_key, id, credit_score, default_probability, segment, loan_amount, decision
+            FROM history
+            ON CONFLICT (table_name, row_key) DO UPDATE
+            SET history_id = excluded.history_id, credit_score = excluded.credit_score,
+                default_probability = excluded.default_probability, segment = excluded.segment,
+                loan_amount = excluded.loan_amount, decision = excluded.decision
         )
         INSERT INTO credit.score_alerts (table_name, row_key, kind, old_score, new_score, score_drop,
                                          old_segment, new_segment, details)
@@ -211,7 +255,7 @@ BEGIN
           AND (d.last_alert IS NULL OR d.last_alert - d.credit_score >= $4)
         $q$,
         cfg.key_column, income, assets, cfg.amount_column, cfg.tenor_column,
-        old_score, old_seg, sources, rescored)
+        old_score, old_seg, sources, rescored, first)
     USING t_name,
           cfg.scorecard,
           coalesce(cfg.dsr_alert_ratio,
@@ -283,6 +327,9 @@ BEGIN
             EXECUTE format('CREATE TRIGGER credit_scoring_history_update AFTER UPDATE ON %s
                             REFERENCING OLD TABLE AS credit_old NEW TABLE AS credit_new
                             FOR EACH STATEMENT EXECUTE FUNCTION credit.record_scores()', part.relid);
+            EXECUTE format('CREATE TRIGGER credit_scoring_history_delete AFTER DELETE ON %s
+                            REFERENCING OLD TABLE AS credit_old
+                            FOR EACH STATEMENT EXECUTE FUNCTION credit.record_scores()', part.relid);
             IF score_unscored AND part.relid <> target AND (SELECT relkind FROM pg_class WHERE oid = part.relid) = 'r' THEN
                 EXECUTE format('UPDATE %s SET scored_at = NULL WHERE scored_at IS NULL', part.relid);
             END IF;
@@ -315,12 +362,14 @@ BEGIN
     FOR orphan IN
         SELECT DISTINCT g.tgrelid::regclass AS rel
         FROM pg_trigger g
-        WHERE g.tgname IN ('credit_scoring_history_insert', 'credit_scoring_history_update')
+        WHERE g.tgname IN ('credit_scoring_history_insert', 'credit_scoring_history_update',
+                           'credit_scoring_history_delete')
           AND NOT EXISTS (SELECT 1 FROM credit.scored_tables t
                           WHERE t.relid = coalesce(pg_partition_root(g.tgrelid), g.tgrelid))
     LOOP
         EXECUTE format('DROP TRIGGER IF EXISTS credit_scoring_history_insert ON %s', orphan.rel);
         EXECUTE format('DROP TRIGGER IF EXISTS credit_scoring_history_update ON %s', orphan.rel);
+        EXECUTE format('DROP TRIGGER IF EXISTS credit_scoring_history_delete ON %s', orphan.rel);
     END LOOP;
 END
 $fn$;
@@ -509,6 +558,7 @@ BEGIN
     FOR part IN SELECT relid FROM pg_partition_tree(target) UNION SELECT target LOOP
         EXECUTE format('DROP TRIGGER IF EXISTS credit_scoring_history_insert ON %s', part.relid);
         EXECUTE format('DROP TRIGGER IF EXISTS credit_scoring_history_update ON %s', part.relid);
+        EXECUTE format('DROP TRIGGER IF EXISTS credit_scoring_history_delete ON %s', part.relid);
     END LOOP;
     IF cfg.customers IS NOT NULL THEN
         EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', 'credit_scoring_rescore_' || target::oid, cfg.customers);
@@ -577,5 +627,6 @@ COMMENT ON FUNCTION credit.verify(regclass) IS
 SELECT pg_catalog.pg_extension_config_dump('credit.scored_tables', '');
 SELECT pg_catalog.pg_extension_config_dump('credit.score_history', '');
 SELECT pg_catalog.pg_extension_config_dump('credit.score_alerts', '');
+SELECT pg_catalog.pg_extension_config_dump('credit.latest_scores', '');
 SELECT pg_catalog.pg_extension_config_dump('credit.score_history_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('credit.score_alerts_id_seq', '');

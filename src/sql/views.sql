@@ -21,9 +21,8 @@ SELECT h.table_name,
        array_to_string(h.decision_reasons, ',') AS decision_reasons,
        h.scorecard,
        h.scored_at
-FROM (SELECT DISTINCT ON (table_name, row_key) *
-      FROM credit.score_history
-      ORDER BY table_name, row_key, id DESC) AS h
+FROM credit.latest_scores AS l
+JOIN credit.score_history AS h ON h.id = l.history_id
 -- With the scorecard that scored the row; STRICT, so a NULL name (the
 -- inputs were invalid) skips the call.
 LEFT JOIN LATERAL credit.score_credit(h.monthly_income, h.assets, h.loan_amount, h.tenor_months,
@@ -60,10 +59,7 @@ SELECT table_name,
        round(sum(loan_amount) / nullif(sum(sum(loan_amount)) OVER (PARTITION BY table_name), 0), 4)
            AS share_of_portfolio,
        round(count(*) FILTER (WHERE decision IN ('approve', 'decline'))::numeric / count(*), 4) AS automation_rate
-FROM (SELECT DISTINCT ON (table_name, row_key) table_name, segment, loan_amount, credit_score, default_probability,
-             decision
-      FROM credit.score_history
-      ORDER BY table_name, row_key, id DESC) AS latest
+FROM credit.latest_scores
 GROUP BY table_name, segment;
 COMMENT ON VIEW credit.portfolio_summary IS
     'Per scored table and segment: number of loans, exposure, average score, expected loss and share of the table''s exposure';
@@ -102,11 +98,9 @@ SELECT table_name,
        from_segment,
        to_segment,
        count(*) AS loans
-FROM (SELECT table_name, scored_at, segment AS to_segment,
-             lag(segment) OVER (PARTITION BY table_name, row_key ORDER BY id) AS from_segment,
-             lag(id) OVER (PARTITION BY table_name, row_key ORDER BY id) AS previous_id
-      FROM credit.score_history) AS moves
-WHERE previous_id IS NOT NULL AND from_segment IS DISTINCT FROM to_segment
+FROM (SELECT table_name, scored_at, previous_segment AS from_segment, segment AS to_segment
+      FROM credit.score_history
+      WHERE NOT first_scoring AND previous_segment IS DISTINCT FROM segment) AS moves
 GROUP BY table_name, month, from_segment, to_segment;
 COMMENT ON VIEW credit.segment_migration IS
     'Rows that moved between segments, per scored table and month of the move (filter on month for a period)';

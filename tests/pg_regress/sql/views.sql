@@ -463,9 +463,8 @@ DROP OWNED BY credit_regress_views_bi;
 DROP ROLE credit_regress_views_bi;
 
 --
--- A deleted row: the views read the history, which keeps it.  The loan
--- stays in current_scores and portfolio_summary (open question: a paid-off
--- or deleted loan still counts as exposure).
+-- A deleted row leaves current_scores and portfolio_summary (a paid-off
+-- or deleted loan is no longer exposure); its history stays.
 --
 DELETE FROM bi.loans WHERE id = 105;
 SELECT row_key, credit_score, segment FROM credit.current_scores
