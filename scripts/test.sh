@@ -41,6 +41,9 @@ PGHOST="$PG_SOCKET" PGUSER=postgres "$REPO/tests/pg_regress/run.sh"
 say "isolation specs (concurrent sessions)"
 PGHOST="$PG_SOCKET" PGUSER=postgres "$REPO/tests/isolation/run.sh"
 
+say "upgrade path: previous version + data, ALTER EXTENSION UPDATE, same as a fresh install"
+PGHOST="$PG_SOCKET" PGUSER=postgres "$REPO/tests/upgrade/run.sh"
+
 say "BI clients: JDBC (what Metabase uses) and psycopg2 over TCP with a read-only role"
 PGHOST="$PG_SOCKET" PGUSER=postgres "$REPO/tests/clients/run.sh"
 

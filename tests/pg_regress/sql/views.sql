@@ -512,6 +512,24 @@ ORDER BY v.row_key;
 ROLLBACK;
 
 --
+-- credit.early_warnings: exactly the scored rows whose installment / income
+-- is above the alert ratio now, by an exact comparison recomputed here from
+-- the tables' current inputs (1.15 = 1 + the reference margin).
+--
+SELECT w.table_name, w.row_key, w.dsr, w.dsr_alert_ratio, w.credit_score, w.decision
+FROM credit.early_warnings w
+WHERE w.table_name LIKE 'bi.%'
+ORDER BY w.table_name COLLATE "C", w.row_key::int;
+SELECT (SELECT count(*) FROM credit.early_warnings WHERE table_name LIKE 'bi.%')
+       = (SELECT count(*) FROM bi.applications
+          WHERE credit_score IS NOT NULL AND coalesce(monthly_income, 0) > 0
+            AND loan_amount * 1.15 > 0.60 * monthly_income * tenor_months)
+         + (SELECT count(*) FROM bi.loans l JOIN bi.customers c ON c.id = l.customer_id
+            WHERE l.credit_score IS NOT NULL AND coalesce(c.monthly_income, 0) > 0
+              AND l.principal_amount * 1.15 > 0.60 * c.monthly_income * l.tenor_months)
+       AS early_warnings_exact;
+
+--
 -- Tidy up: the tables go (history and alerts stay, as for any dropped table).
 --
 SELECT credit.disable_scoring('bi.applications');

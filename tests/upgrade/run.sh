@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# The upgrade path: install the previous version, fill it with data,
+# ALTER EXTENSION credit_scoring UPDATE, and check that
+#   - the data is still there and scoring still works (triggers, history,
+#     alerts, verify), with what the new version adds;
+#   - the upgraded extension is the same, object for object and definition
+#     for definition, as a fresh install of the new version.
+# Every previous version with an upgrade script in sql/ is tested.
+#
+# Runs against the system cluster like the other suites (PGHOST/PGUSER);
+# as root, psql runs as the postgres OS user.
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+
+run_psql() {
+    local db=$1; shift
+    if [ "$(id -u)" -eq 0 ] && [ "${PGUSER:-postgres}" = postgres ]; then
+        runuser -u postgres -- env PGHOST="${PGHOST:-/var/run/postgresql}" psql -X -q -v ON_ERROR_STOP=1 -d "$db" "$@"
+    else
+        psql -X -q -v ON_ERROR_STOP=1 -d "$db" "$@"
+    fi
+}
+
+current=$(sed -n 's/^version = "\(.*\)"/\1/p' "$repo/Cargo.toml" | head -1)
+fail=0
+
+# The previous versions' install scripts are test fixtures (kept here, as
+# released); PostgreSQL needs them in its extension directory to install an
+# old version. Put them there for the test, and take them away after.
+extdir="$("${PG_CONFIG:-pg_config}" --sharedir)/extension"
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+installed=()
+for old in "$here"/credit_scoring--*.sql; do
+    target="$extdir/$(basename "$old")"
+    if [ ! -e "$target" ]; then
+        as_root cp "$old" "$target"
+        installed+=("$target")
+    fi
+done
+cleanup() { for f in "${installed[@]}"; do as_root rm -f "$f"; done; }
+trap cleanup EXIT
+
+# What an extension consists of, in comparable form: every member object
+# with its definition.
+catalog_sql=$(cat <<'SQL'
+SELECT pg_describe_object(d.classid, d.objid, d.objsubid) AS object,
+       CASE d.classid
+         WHEN 'pg_proc'::regclass THEN
+           (SELECT CASE WHEN p.prokind = 'a'
+                        THEN 'aggregate ' || p.oid::regprocedure || ' sfunc ' || a.aggtransfn::regproc
+                             || ' combine ' || a.aggcombinefn::regproc || ' init ' || coalesce(a.agginitval, '')
+                        ELSE pg_get_functiondef(p.oid) END
+            FROM pg_proc p LEFT JOIN pg_aggregate a ON a.aggfnoid = p.oid WHERE p.oid = d.objid)
+         WHEN 'pg_class'::regclass THEN
+           coalesce(pg_get_viewdef(d.objid),
+                    (SELECT string_agg(a.attname || ' ' || format_type(a.atttypid, a.atttypmod)
+                                       || CASE WHEN a.attnotnull THEN ' not null' ELSE '' END, ', ' ORDER BY a.attnum)
+                     FROM pg_attribute a WHERE a.attrelid = d.objid AND a.attnum > 0 AND NOT a.attisdropped))
+         WHEN 'pg_type'::regclass THEN format_type(d.objid, NULL)
+         ELSE '' END AS definition,
+       obj_description(d.objid, d.classid::regclass::text) AS comment
+FROM pg_depend d
+WHERE d.refclassid = 'pg_extension'::regclass
+  AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'credit_scoring')
+  AND d.deptype = 'e'
+ORDER BY 1;
+SELECT indexrelid::regclass, pg_get_indexdef(indexrelid) FROM pg_index
+WHERE indrelid IN (SELECT oid FROM pg_class WHERE relnamespace = 'credit'::regnamespace) ORDER BY 1;
+SELECT tgname, tgrelid::regclass, pg_get_triggerdef(oid) FROM pg_trigger
+WHERE tgrelid IN (SELECT oid FROM pg_class WHERE relnamespace = 'credit'::regnamespace) AND NOT tgisinternal ORDER BY 1, 2;
+SELECT p.oid::regprocedure, p.proacl FROM pg_proc p WHERE p.pronamespace = 'credit'::regnamespace ORDER BY 1;
+SELECT c.oid::regclass, c.relacl FROM pg_class c WHERE c.relnamespace = 'credit'::regnamespace ORDER BY 1;
+SELECT c.oid::regclass, a.attname, col_description(c.oid, a.attnum)
+FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+WHERE c.relnamespace = 'credit'::regnamespace ORDER BY 1, 2;
+SQL
+)
+
+for script in "$repo"/sql/credit_scoring--*--"$current".sql; do
+    [ -e "$script" ] || { echo "upgrade: no upgrade script to $current in sql/"; exit 1; }
+    from=$(basename "$script" | sed 's/credit_scoring--\(.*\)--.*/\1/')
+    echo "==> upgrade $from -> $current"
+    old_db=credit_upgrade_from_${from//./_}
+    new_db=credit_upgrade_fresh
+    for db in "$old_db" "$new_db"; do
+        run_psql postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
+    done
+
+    # The previous version, with data in it.
+    run_psql "$old_db" -c "CREATE EXTENSION credit_scoring VERSION '$from'"
+    run_psql "$old_db" -v customers=300 < "$repo/demo/portfolio.sql"
+    run_psql "$old_db" <<'SQL'
+SELECT credit.enable_scoring('loans', amount => 'principal_amount', customers => 'customers');
+UPDATE customers SET monthly_income = monthly_income * 0.5 WHERE id % 5 = 0;
+INSERT INTO credit.scorecards (name, definition)
+SELECT 'custom', jsonb_set(definition, '{decision,decline_dsr_above}', '0.55') FROM credit.scorecards WHERE name = 'reference';
+SQL
+    before=$(run_psql "$old_db" -At -c "SELECT (SELECT count(*) FROM credit.score_history) || ' ' || (SELECT count(*) FROM credit.score_alerts) || ' ' || (SELECT count(*) FROM credit.scorecards)")
+
+    run_psql "$old_db" -c "ALTER EXTENSION credit_scoring UPDATE"
+    version=$(run_psql "$old_db" -At -c "SELECT extversion FROM pg_extension WHERE extname = 'credit_scoring'")
+    after=$(run_psql "$old_db" -At -c "SELECT (SELECT count(*) FROM credit.score_history) || ' ' || (SELECT count(*) FROM credit.score_alerts) || ' ' || (SELECT count(*) FROM credit.scorecards)")
+    echo "    version after UPDATE: $version; history/alerts/scorecards before: $before, after: $after"
+    [ "$version" = "$current" ] || { echo "FAIL: version is $version, not $current"; fail=1; }
+    [ "$before" = "$after" ] || { echo "FAIL: data changed by the upgrade"; fail=1; }
+
+    # Scoring still works after the upgrade.
+    checks=$(run_psql "$old_db" -At <<'SQL'
+UPDATE customers SET monthly_income = monthly_income * 0.5 WHERE id % 7 = 0;
+INSERT INTO loans (id, customer_id, principal_amount, tenor_months)
+SELECT max(id) + 1, 1, 1000000, 12 FROM loans;
+SELECT 'verify_empty=' || (SELECT count(*) = 0 FROM credit.verify('loans'));
+SELECT 'new_loan_scored=' || (SELECT credit_score IS NOT NULL AND decision IS NOT NULL FROM loans ORDER BY id DESC LIMIT 1);
+SELECT 'history_grew=' || (SELECT count(*) > 0 FROM credit.score_history WHERE scored_at > now() - interval '1 minute');
+SELECT 'views_answer=' || ((SELECT count(*) > 0 FROM credit.current_scores) AND (SELECT count(*) >= 0 FROM credit.early_warnings));
+SQL
+)
+    echo "$checks" | sed 's/^/    /'
+    if echo "$checks" | grep -q "=f"; then echo "FAIL: scoring after the upgrade"; fail=1; fi
+
+    # The upgraded extension equals a fresh install, object for object.
+    run_psql "$new_db" -c "CREATE EXTENSION credit_scoring"
+    upgraded=$(mktemp) fresh=$(mktemp)
+    run_psql "$old_db" -At -c "$catalog_sql" > "$upgraded"
+    run_psql "$new_db" -At -c "$catalog_sql" > "$fresh"
+    lines=$(wc -l < "$fresh")
+    if [ "$lines" -lt 100 ]; then
+        echo "FAIL: the catalog listing has only $lines lines"; fail=1
+    elif diff "$upgraded" "$fresh" > /tmp/credit_upgrade.diff; then
+        echo "    upgraded catalog = fresh $current catalog ($lines lines compared)"
+    else
+        echo "FAIL: the upgraded extension differs from a fresh install of $current:"
+        head -40 /tmp/credit_upgrade.diff
+        fail=1
+    fi
+    for db in "$old_db" "$new_db"; do run_psql postgres -c "DROP DATABASE $db"; done
+done
+
+[ "$fail" = 0 ] && echo "upgrade: all checks passed" || { echo "upgrade: FAILED"; exit 1; }
