@@ -38,6 +38,12 @@ install_extension() {
     say "building and installing credit_scoring into $PG_CONFIG"
     local sudo_flag=()
     [ "$(id -u)" -eq 0 ] || sudo_flag=(--sudo)
+    # Unlink the old library first: copying over it in place would change
+    # the pages running backends have mapped (and can crash them); a new
+    # file leaves them on the old one until they reconnect.
+    local lib
+    lib="$("$PG_CONFIG" --pkglibdir)/credit_scoring.so"
+    [ -e "$lib" ] && as_root rm -f "$lib"
     (cd "$REPO" && cargo pgrx install --release --pg-config "$PG_CONFIG" "${sudo_flag[@]}")
 }
 

@@ -125,7 +125,13 @@ unsafe fn output_text(output: pg_sys::Oid, d: Datum) -> String {
 /// Layout 2: income and assets come from the customer the row references.
 struct CustomerLookup {
     reference: Column,
+    /// FOR SHARE: for a new loan, or one moved to another customer.
     plan: pg_sys::SPIPlanPtr,
+    /// FOR KEY SHARE: for a loan that stays with its customer. It does not
+    /// wait for a concurrent change of that customer, whose own rescoring
+    /// waits for this loan and rescores it after; waiting both ways was a
+    /// deadlock (tests/reliability found it under pgbench).
+    key_share_plan: pg_sys::SPIPlanPtr,
     /// The lookup runs as the customers table's owner, as PostgreSQL's own
     /// foreign-key triggers do: a role that may write loans but only read
     /// customers still gets its loans scored (FOR SHARE needs more than
@@ -154,7 +160,10 @@ struct RowTrigger {
 impl Drop for RowTrigger {
     fn drop(&mut self) {
         if let Some(c) = &self.customers {
-            unsafe { pg_sys::SPI_freeplan(c.plan) };
+            unsafe {
+                pg_sys::SPI_freeplan(c.plan);
+                pg_sys::SPI_freeplan(c.key_share_plan);
+            }
         }
     }
 }
@@ -238,29 +247,34 @@ impl RowTrigger {
                 // tests/isolation/specs/customer_and_loans.spec).
                 // The operator is pinned too: a shadow `=` in the writer's
                 // search_path must not pick another customer.
-                let query = format!(
-                    "SELECT {}, {} FROM {} WHERE {} OPERATOR(pg_catalog.=) $1 FOR SHARE",
-                    quote_ident(&args[0]),
-                    quote_ident(&args[1]),
-                    args[5],
-                    quote_ident(&args[7])
-                );
-                let cquery = std::ffi::CString::new(query).expect("no NUL in identifiers");
-                let mut types = [reference_type];
-                if pg_sys::SPI_connect() < 0 {
-                    config_error("credit_scoring: SPI_connect failed".into());
-                }
-                let plan = pg_sys::SPI_prepare(cquery.as_ptr(), 1, types.as_mut_ptr());
-                if plan.is_null() || pg_sys::SPI_keepplan(plan) != 0 {
-                    config_error(format!(
-                        "credit_scoring: cannot prepare the customer lookup on {}",
-                        args[5]
-                    ));
-                }
-                pg_sys::SPI_finish();
+                let prepare = |lock: &str| {
+                    let query = format!(
+                        "SELECT {}, {} FROM {} WHERE {} OPERATOR(pg_catalog.=) $1 FOR {lock}",
+                        quote_ident(&args[0]),
+                        quote_ident(&args[1]),
+                        args[5],
+                        quote_ident(&args[7])
+                    );
+                    let cquery = std::ffi::CString::new(query).expect("no NUL in identifiers");
+                    let mut types = [reference_type];
+                    if pg_sys::SPI_connect() < 0 {
+                        config_error("credit_scoring: SPI_connect failed".into());
+                    }
+                    let plan = pg_sys::SPI_prepare(cquery.as_ptr(), 1, types.as_mut_ptr());
+                    if plan.is_null() || pg_sys::SPI_keepplan(plan) != 0 {
+                        config_error(format!(
+                            "credit_scoring: cannot prepare the customer lookup on {}",
+                            args[5]
+                        ));
+                    }
+                    pg_sys::SPI_finish();
+                    plan
+                };
+                let plan = prepare("SHARE");
+                let key_share_plan = prepare("KEY SHARE");
                 let owner = table_owner(&args[5]);
                 let reference = Column { attnum, kind: Kind::of(reference_type) };
-                (None, None, Some(CustomerLookup { reference, plan, owner }))
+                (None, None, Some(CustomerLookup { reference, plan, key_share_plan, owner }))
             };
             let output = |name: &str, typoid: pg_sys::Oid, sql: &str| {
                 let (attnum, actual) = column(tupdesc, name, &table);
@@ -296,10 +310,13 @@ impl RowTrigger {
     }
 
     /// The application in this row, or why it cannot be scored.
+    /// `same_customer`: an UPDATE that keeps the row's customer (the
+    /// lookup may then take the weaker lock).
     unsafe fn application(
         &self,
         tuple: pg_sys::HeapTuple,
         tupdesc: pg_sys::TupleDesc,
+        same_customer: bool,
     ) -> Result<Application, InputError> {
         unsafe {
             let get = |c: Column| {
@@ -318,7 +335,7 @@ impl RowTrigger {
                 }
                 Some(lookup) => match get(lookup.reference) {
                     None => (Amount::ZERO, Amount::ZERO),
-                    Some(key) => self.customer(lookup, key)?,
+                    Some(key) => self.customer(lookup, key, same_customer)?,
                 },
             };
             let loan_amount = match get(self.amount) {
@@ -335,7 +352,12 @@ impl RowTrigger {
 
     /// Income and assets of the referenced customer (0 when NULL; a missing
     /// customer counts as no income and no assets).
-    unsafe fn customer(&self, lookup: &CustomerLookup, key: Datum) -> Result<(Amount, Amount), InputError> {
+    unsafe fn customer(
+        &self,
+        lookup: &CustomerLookup,
+        key: Datum,
+        same_customer: bool,
+    ) -> Result<(Amount, Amount), InputError> {
         unsafe {
             if pg_sys::SPI_connect() < 0 {
                 config_error("credit_scoring: SPI_connect failed".into());
@@ -349,7 +371,8 @@ impl RowTrigger {
             );
             // read_only = false: a fresh snapshot, as the row lock needs.
             // (On an error, transaction abort restores the user.)
-            let rc = pg_sys::SPI_execute_plan(lookup.plan, args.as_mut_ptr(), std::ptr::null(), false, 1);
+            let plan = if same_customer { lookup.key_share_plan } else { lookup.plan };
+            let rc = pg_sys::SPI_execute_plan(plan, args.as_mut_ptr(), std::ptr::null(), false, 1);
             pg_sys::SetUserIdAndSecContext(user, context);
             let result = if rc == pg_sys::SPI_OK_SELECT as i32 && pg_sys::SPI_processed == 1 {
                 let table = pg_sys::SPI_tuptable;
@@ -419,24 +442,38 @@ impl RowTrigger {
         new: pg_sys::HeapTuple,
         tupdesc: pg_sys::TupleDesc,
     ) -> bool {
-        let columns = [
+        let columns: Vec<Column> = [
             self.income,
             self.assets,
             Some(self.amount),
             Some(self.tenor),
             self.customers.as_ref().map(|c| c.reference),
-        ];
-        columns.into_iter().flatten().any(|c| unsafe {
-            let (mut old_null, mut new_null) = (false, false);
-            let a = pg_sys::heap_getattr(old, c.attnum, tupdesc, &mut old_null);
-            let b = pg_sys::heap_getattr(new, c.attnum, tupdesc, &mut new_null);
-            if old_null || new_null {
-                return old_null != new_null;
-            }
-            let att = (*tupdesc).attrs.as_ptr().add(c.attnum as usize - 1);
-            !same_datum(a, b, (*att).attbyval, (*att).attlen)
-        })
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        unsafe { columns_differ(&columns, old, new, tupdesc) }
     }
+}
+
+/// Does any of these columns differ between the two rows? Compared as
+/// stored (datumIsEqual).
+unsafe fn columns_differ(
+    columns: &[Column],
+    old: pg_sys::HeapTuple,
+    new: pg_sys::HeapTuple,
+    tupdesc: pg_sys::TupleDesc,
+) -> bool {
+    columns.iter().any(|c| unsafe {
+        let (mut old_null, mut new_null) = (false, false);
+        let a = pg_sys::heap_getattr(old, c.attnum, tupdesc, &mut old_null);
+        let b = pg_sys::heap_getattr(new, c.attnum, tupdesc, &mut new_null);
+        if old_null || new_null {
+            return old_null != new_null;
+        }
+        let att = (*tupdesc).attrs.as_ptr().add(c.attnum as usize - 1);
+        !same_datum(a, b, (*att).attbyval, (*att).attlen)
+    })
 }
 
 fn quote_ident(name: &str) -> String {
@@ -486,7 +523,12 @@ unsafe fn score_row(fcinfo: pg_sys::FunctionCallInfo) -> Datum {
         let keep_scored_at = op == pg_sys::TRIGGER_EVENT_UPDATE
             && !state.inputs_changed((*td).tg_trigtuple, tuple, tupdesc)
             && !column_is_null(tuple, state.outputs[4], tupdesc);
-        match state.application(tuple, tupdesc) {
+        let same_customer = op == pg_sys::TRIGGER_EVENT_UPDATE
+            && state
+                .customers
+                .as_ref()
+                .is_some_and(|c| !columns_differ(&[c.reference], (*td).tg_trigtuple, tuple, tupdesc));
+        match state.application(tuple, tupdesc, same_customer) {
             Ok(app) => {
                 let a = state.card.evaluate(&app);
                 values[0] = Datum::from(a.credit_score);

@@ -168,13 +168,48 @@ impl std::str::FromStr for Amount {
             Some(b'+') => (false, &t[1..]),
             _ => (false, t),
         };
-        let (int, frac) = body.split_once('.').unwrap_or((body, ""));
+        // Scientific notation (what float columns print: 5e+06) is turned
+        // into plain digits by moving the point, exactly.
+        let (mantissa, exponent) = match body.find(['e', 'E']) {
+            Some(i) => {
+                let exp = body[i + 1..].parse::<i32>().map_err(|_| AmountProblem::NotANumber)?;
+                (&body[..i], exp)
+            }
+            None => (body, 0),
+        };
+        let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
         if (int.is_empty() && frac.is_empty())
             || !int.bytes().all(|b| b.is_ascii_digit())
             || !frac.bytes().all(|b| b.is_ascii_digit())
         {
             return Err(AmountProblem::NotANumber);
         }
+        let shifted;
+        let (int, frac) = if exponent == 0 {
+            (int, frac)
+        } else {
+            // Far beyond any amount in range either way: say which.
+            if exponent > 64 {
+                return Err(if int.bytes().chain(frac.bytes()).all(|b| b == b'0') {
+                    return Ok(Amount::ZERO);
+                } else if negative {
+                    AmountProblem::Negative
+                } else {
+                    AmountProblem::OutOfRange
+                });
+            }
+            let exponent = exponent.max(-64);
+            let digits = format!("{int}{frac}");
+            let point = int.len() as i32 + exponent;
+            shifted = if point <= 0 {
+                (String::new(), format!("{}{digits}", "0".repeat((-point) as usize)))
+            } else if point as usize >= digits.len() {
+                (format!("{digits}{}", "0".repeat(point as usize - digits.len())), String::new())
+            } else {
+                (digits[..point as usize].to_string(), digits[point as usize..].to_string())
+            };
+            (shifted.0.as_str(), shifted.1.as_str())
+        };
         let int = int.trim_start_matches('0');
         let frac = frac.trim_end_matches('0');
         if int.is_empty() && frac.is_empty() {
@@ -295,6 +330,16 @@ mod tests {
         assert_eq!("abc".parse::<Amount>(), Err(AmountProblem::NotANumber));
         assert_eq!("0.000000000000000000001".parse::<Amount>(), Err(AmountProblem::TooManyDecimals));
         assert_eq!("0.100000000000000000000000".parse::<Amount>().unwrap().units(), 10i128.pow(19));
+        // scientific notation, as float columns print
+        assert_eq!("5e+06".parse::<Amount>().unwrap(), "5000000".parse().unwrap());
+        assert_eq!("1.5E3".parse::<Amount>().unwrap(), "1500".parse().unwrap());
+        assert_eq!("1e-05".parse::<Amount>().unwrap(), "0.00001".parse().unwrap());
+        assert_eq!("1e+15".parse::<Amount>().unwrap().units(), MAX_INPUT_UNITS);
+        assert_eq!("1e+16".parse::<Amount>(), Err(AmountProblem::OutOfRange));
+        assert_eq!("1e-21".parse::<Amount>(), Err(AmountProblem::TooManyDecimals));
+        assert_eq!("-5e3".parse::<Amount>(), Err(AmountProblem::Negative));
+        assert_eq!("0e999".parse::<Amount>(), Ok(Amount::ZERO));
+        assert_eq!("1e99999999999".parse::<Amount>(), Err(AmountProblem::NotANumber));
     }
 
     #[test]

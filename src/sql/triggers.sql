@@ -10,7 +10,7 @@
 --                                   appends history and raises alerts in one
 --                                   set-based INSERT per statement;
 -- and, in the customers + loans layout, on customers
---   credit_scoring_rescore_<oid>    AFTER UPDATE FOR EACH STATEMENT:
+--   credit_scoring_rescore_<table>  AFTER UPDATE FOR EACH STATEMENT:
 --                                   credit.rescore_customers() asks the loans of
 --                                   customers whose income or assets changed to
 --                                   be rescored (by setting scored_at to NULL).
@@ -280,7 +280,8 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
     cfg credit.scored_tables;
 BEGIN
-    SELECT * INTO cfg FROM credit.scored_tables WHERE relid = TG_ARGV[0]::regclass;
+    -- (to_regclass: a dropped loans table leaves nothing to rescore)
+    SELECT * INTO cfg FROM credit.scored_tables WHERE relid = to_regclass(TG_ARGV[0]);
     IF NOT FOUND OR cfg.customers IS NULL THEN
         RETURN NULL;
     END IF;
@@ -303,6 +304,16 @@ COMMENT ON FUNCTION credit.rescore_customers() IS
 REVOKE EXECUTE ON FUNCTION credit.score_row() FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION credit.record_scores() FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION credit.rescore_customers() FROM PUBLIC;
+
+CREATE FUNCTION credit.rescore_trigger_name(scored_table text) RETURNS name
+LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+    -- Named after the scored table (which survives dump and restore, unlike
+    -- its oid), shortened with a hash to fit a name.
+    SELECT (left('credit_scoring_rescore_' || replace(scored_table, '.', '_'), 54) || '_'
+            || left(md5(scored_table), 8))::name
+$$;
+COMMENT ON FUNCTION credit.rescore_trigger_name(text) IS
+    'Internal: the name of the trigger on a customers table that rescores the loans of the given scored table';
 
 CREATE FUNCTION credit.attach_statement_triggers(target regclass, score_unscored boolean DEFAULT false)
 RETURNS void
@@ -355,6 +366,10 @@ BEGIN
         FROM pg_event_trigger_ddl_commands() d
         JOIN credit.scored_tables t ON t.relid = coalesce(pg_partition_root(d.objid), d.objid)
         WHERE d.classid = 'pg_class'::regclass
+          -- Scoring is live on the table (during a pg_restore it is not yet:
+          -- the restore creates the triggers itself, after the tables).
+          AND EXISTS (SELECT 1 FROM pg_trigger g
+                      WHERE g.tgrelid = t.relid AND g.tgname = 'credit_scoring_score')
     LOOP
         PERFORM credit.attach_statement_triggers(root, true);
     END LOOP;
@@ -378,11 +393,22 @@ COMMENT ON FUNCTION credit.on_ddl() IS
 
 CREATE FUNCTION credit.on_drop() RETURNS event_trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
--- A dropped scored table leaves no configuration behind (its history stays).
+-- A dropped scored table leaves no configuration behind (its history
+-- stays), nor a rescoring trigger on its customers table.
+DECLARE
+    gone record;
 BEGIN
-    DELETE FROM credit.scored_tables t
-    USING pg_event_trigger_dropped_objects() d
-    WHERE d.object_type = 'table' AND t.relid::oid = d.objid;
+    FOR gone IN
+        DELETE FROM credit.scored_tables t
+        USING pg_event_trigger_dropped_objects() d
+        WHERE d.object_type = 'table' AND t.relid::oid = d.objid
+        RETURNING t.table_name, t.customers
+    LOOP
+        IF EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = gone.customers) THEN
+            EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', credit.rescore_trigger_name(gone.table_name),
+                           gone.customers);
+        END IF;
+    END LOOP;
 END
 $fn$;
 COMMENT ON FUNCTION credit.on_drop() IS
@@ -535,7 +561,7 @@ BEGIN
         EXECUTE format('CREATE TRIGGER %I AFTER UPDATE ON %s
                         REFERENCING OLD TABLE AS credit_old NEW TABLE AS credit_new
                         FOR EACH STATEMENT EXECUTE FUNCTION credit.rescore_customers(%L)',
-                       'credit_scoring_rescore_' || target::oid, customers, t_name);
+                       credit.rescore_trigger_name(t_name), customers, t_name);
     END IF;
 
     -- Score what is already there (history records it as a first scoring);
@@ -561,7 +587,7 @@ BEGIN
         EXECUTE format('DROP TRIGGER IF EXISTS credit_scoring_history_delete ON %s', part.relid);
     END LOOP;
     IF cfg.customers IS NOT NULL THEN
-        EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', 'credit_scoring_rescore_' || target::oid, cfg.customers);
+        EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', credit.rescore_trigger_name(cfg.table_name), cfg.customers);
     END IF;
     DELETE FROM credit.scored_tables WHERE relid = target;
 END

@@ -65,15 +65,15 @@ WHERE d.refclassid = 'pg_extension'::regclass
   AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'credit_scoring')
   AND d.deptype = 'e'
 ORDER BY 1;
-SELECT indexrelid::regclass, pg_get_indexdef(indexrelid) FROM pg_index
-WHERE indrelid IN (SELECT oid FROM pg_class WHERE relnamespace = 'credit'::regnamespace) ORDER BY 1;
-SELECT tgname, tgrelid::regclass, pg_get_triggerdef(oid) FROM pg_trigger
+SELECT indexrelid::regclass::text AS i, pg_get_indexdef(indexrelid) FROM pg_index
+WHERE indrelid IN (SELECT oid FROM pg_class WHERE relnamespace = 'credit'::regnamespace) ORDER BY i;
+SELECT tgname, tgrelid::regclass::text AS r, pg_get_triggerdef(oid) FROM pg_trigger
 WHERE tgrelid IN (SELECT oid FROM pg_class WHERE relnamespace = 'credit'::regnamespace) AND NOT tgisinternal ORDER BY 1, 2;
-SELECT p.oid::regprocedure, p.proacl FROM pg_proc p WHERE p.pronamespace = 'credit'::regnamespace ORDER BY 1;
-SELECT c.oid::regclass, c.relacl FROM pg_class c WHERE c.relnamespace = 'credit'::regnamespace ORDER BY 1;
-SELECT c.oid::regclass, a.attname, col_description(c.oid, a.attnum)
+SELECT p.oid::regprocedure::text AS f, p.proacl FROM pg_proc p WHERE p.pronamespace = 'credit'::regnamespace ORDER BY f;
+SELECT c.oid::regclass::text AS r, c.relacl FROM pg_class c WHERE c.relnamespace = 'credit'::regnamespace ORDER BY r;
+SELECT c.oid::regclass::text AS r, a.attname, col_description(c.oid, a.attnum)
 FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
-WHERE c.relnamespace = 'credit'::regnamespace ORDER BY 1, 2;
+WHERE c.relnamespace = 'credit'::regnamespace ORDER BY r, 2;
 SQL
 )
 
