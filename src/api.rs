@@ -59,23 +59,7 @@ struct CardState {
 impl CallSite {
     /// The state kept in `flinfo->fn_extra`, made on the first call.
     unsafe fn get<'a>(fcinfo: pg_sys::FunctionCallInfo, output: Output) -> &'a mut CallSite {
-        unsafe {
-            let flinfo = (*fcinfo).flinfo;
-            if (*flinfo).fn_extra.is_null() {
-                let site = CallSite::new(fcinfo, output);
-                let ptr = Box::into_raw(Box::new(site));
-                // Free the Rust allocations when the call site's memory
-                // context goes away.
-                let callback =
-                    pg_sys::MemoryContextAlloc((*flinfo).fn_mcxt, size_of::<pg_sys::MemoryContextCallback>())
-                        as *mut pg_sys::MemoryContextCallback;
-                (*callback).func = Some(drop_call_site);
-                (*callback).arg = ptr.cast();
-                pg_sys::MemoryContextRegisterResetCallback((*flinfo).fn_mcxt, callback);
-                (*flinfo).fn_extra = ptr.cast();
-            }
-            &mut *((*flinfo).fn_extra as *mut CallSite)
-        }
+        unsafe { crate::fn_extra::state(fcinfo, || CallSite::new(fcinfo, output)) }
     }
 
     unsafe fn new(fcinfo: pg_sys::FunctionCallInfo, output: Output) -> CallSite {
@@ -315,11 +299,6 @@ fn push_fixed(out: &mut Vec<u8>, f: credit_core::Fixed) {
         out.resize(out.len() + f.scale as usize - digits.len(), b'0');
         out.extend_from_slice(digits);
     }
-}
-
-unsafe extern "C-unwind" fn drop_call_site(arg: *mut std::ffi::c_void) {
-    // SAFETY: `arg` is the Box made in `CallSite::get`, dropped only here.
-    drop(unsafe { Box::from_raw(arg as *mut CallSite) });
 }
 
 /// A text datum, palloc'd in the current memory context.

@@ -21,6 +21,7 @@ macro_rules! function_info_v1 {
 }
 
 mod api;
+mod fn_extra;
 mod numeric;
 mod scorecards;
 mod settings;

@@ -140,6 +140,34 @@ pub fn from_fixed(value: Fixed) -> pg_sys::Datum {
     crate::tuple::varlena_datum(&payload)
 }
 
+/// Writes the base-10000 digits of `abs / one`, least significant first, the
+/// fraction aligned to `groups` whole digits (scaled by `align`); returns
+/// how many. Generic so that values fitting 64 bits divide in 64 bits.
+fn base10000<T>(abs: T, one: T, align: T, groups: u32, digits: &mut [u16; 24]) -> usize
+where
+    T: Copy + PartialOrd + From<u16> + TryInto<u16>,
+    T: std::ops::Div<Output = T> + std::ops::Rem<Output = T> + std::ops::Mul<Output = T>,
+{
+    let base = T::from(10_000);
+    let zero = T::from(0);
+    let mut count = 0;
+    let mut push = |x: T| {
+        digits[count] = (x % base).try_into().unwrap_or(0);
+        count += 1;
+    };
+    let mut fraction = (abs % one) * align;
+    for _ in 0..groups {
+        push(fraction);
+        fraction = fraction / base;
+    }
+    let mut integer = abs / one;
+    while integer > zero {
+        push(integer);
+        integer = integer / base;
+    }
+    count
+}
+
 /// Appends the contents (without varlena header) of the numeric `value`
 /// to `out`, in the canonical form `make_result()` produces: short format,
 /// no leading or trailing zero digits, zero with no digits and a positive
@@ -152,36 +180,14 @@ pub fn encode(value: Fixed, out: &mut Vec<u8>) {
     let groups = value.scale.div_ceil(4);
     let abs = value.units.unsigned_abs();
     let mut digits = [0u16; 24];
-    let mut count = 0;
-    let mut push = |d: u16| {
-        digits[count] = d;
-        count += 1;
+    let count = match (u64::try_from(abs), value.scale <= 19) {
+        (Ok(abs), true) => {
+            base10000(abs, 10u64.pow(value.scale), 10u64.pow(groups * 4 - value.scale), groups, &mut digits)
+        }
+        _ => {
+            base10000(abs, 10u128.pow(value.scale), 10u128.pow(groups * 4 - value.scale), groups, &mut digits)
+        }
     };
-    if let (Ok(abs), true) = (u64::try_from(abs), value.scale <= 19) {
-        let one = 10u64.pow(value.scale);
-        let mut fraction = (abs % one) * 10u64.pow(groups * 4 - value.scale);
-        let mut integer = abs / one;
-        for _ in 0..groups {
-            push((fraction % 10_000) as u16);
-            fraction /= 10_000;
-        }
-        while integer > 0 {
-            push((integer % 10_000) as u16);
-            integer /= 10_000;
-        }
-    } else {
-        let one = 10u128.pow(value.scale);
-        let mut fraction = (abs % one) * 10u128.pow(groups * 4 - value.scale);
-        let mut integer = abs / one;
-        for _ in 0..groups {
-            push((fraction % 10_000) as u16);
-            fraction /= 10_000;
-        }
-        while integer > 0 {
-            push((integer % 10_000) as u16);
-            integer /= 10_000;
-        }
-    }
     // Trailing zeros (low end) raise the lowest weight; leading zeros go.
     let trailing = digits[..count].iter().take_while(|&&d| d == 0).count();
     let lowest_weight = trailing as i32 - groups as i32;

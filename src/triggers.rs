@@ -168,11 +168,6 @@ impl Drop for RowTrigger {
     }
 }
 
-unsafe extern "C-unwind" fn drop_row_trigger(arg: *mut std::ffi::c_void) {
-    // SAFETY: the Box made in `RowTrigger::get`, dropped only here.
-    drop(unsafe { Box::from_raw(arg as *mut RowTrigger) });
-}
-
 fn config_error(message: String) -> ! {
     ereport!(ERROR, PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE, message);
 }
@@ -195,23 +190,7 @@ unsafe fn column(tupdesc: pg_sys::TupleDesc, name: &str, table: &str) -> (i32, p
 
 impl RowTrigger {
     unsafe fn get<'a>(fcinfo: pg_sys::FunctionCallInfo, td: *mut pg_sys::TriggerData) -> &'a RowTrigger {
-        unsafe {
-            let flinfo = (*fcinfo).flinfo;
-            if (*flinfo).fn_extra.is_null() {
-                let old = pg_sys::MemoryContextSwitchTo((*flinfo).fn_mcxt);
-                let state = RowTrigger::new(td);
-                pg_sys::MemoryContextSwitchTo(old);
-                let ptr = Box::into_raw(Box::new(state));
-                let callback =
-                    pg_sys::MemoryContextAlloc((*flinfo).fn_mcxt, size_of::<pg_sys::MemoryContextCallback>())
-                        as *mut pg_sys::MemoryContextCallback;
-                (*callback).func = Some(drop_row_trigger);
-                (*callback).arg = ptr.cast();
-                pg_sys::MemoryContextRegisterResetCallback((*flinfo).fn_mcxt, callback);
-                (*flinfo).fn_extra = ptr.cast();
-            }
-            &*((*flinfo).fn_extra as *const RowTrigger)
-        }
+        unsafe { crate::fn_extra::state(fcinfo, || RowTrigger::new(td)) }
     }
 
     unsafe fn new(td: *mut pg_sys::TriggerData) -> RowTrigger {
