@@ -315,6 +315,464 @@ $$;
 COMMENT ON FUNCTION credit.rescore_trigger_name(text) IS
     'Internal: the name of the trigger on a customers table that rescores the loans of the given scored table';
 
+-- Citus (SPEC §10).  On a hash-distributed table the triggers fire on the
+-- workers, inside each shard's transaction: there TG_RELID is the shard,
+-- credit.scored_tables and the session's settings are the coordinator's,
+-- and a query may only run tasks on the node itself.  So, for a
+-- distributed table only (a plain PostgreSQL takes none of these paths):
+-- history, latest scores and alerts are distributed by a dist_key column,
+-- co-located with the scored tables (credit.distribute_scoring, once); the
+-- statement triggers get their configuration as arguments and read the
+-- transition tables into arrays before touching a distributed table (which
+-- Citus plans, and a transition table cannot be part of); everything they
+-- read or write is filtered by dist_key = ANY(...), i.e. on this node.
+CREATE TYPE credit.distributed_scoring AS (
+    row_key text, dist_key bigint, income_value numeric, assets_value numeric,
+    loan_amount numeric, tenor_value numeric, credit_score integer, default_probability numeric,
+    segment text, scored_at timestamptz, decision text, old_score integer, old_segment text,
+    first_scoring boolean);
+CREATE TYPE credit.distributed_customer AS (key bigint, income numeric, assets numeric);
+CREATE TYPE credit.distributed_prior AS (row_key text, score integer, crit boolean);
+CREATE TYPE credit.distributed_record AS (
+    history_id bigint, row_key text, dist_key bigint, monthly_income numeric, assets numeric,
+    income_value numeric, assets_value numeric, loan_amount numeric, tenor_months integer,
+    tenor_value numeric, credit_score integer, default_probability numeric, segment text,
+    scored_at timestamptz, decision text, decision_reasons text[], old_score integer,
+    old_segment text, first_scoring boolean, peak integer, last_crit boolean, last_alert integer);
+COMMENT ON TYPE credit.distributed_scoring IS 'Internal (Citus): a row scored by a statement, read from the transition tables';
+COMMENT ON TYPE credit.distributed_customer IS 'Internal (Citus): a customer''s income and assets';
+COMMENT ON TYPE credit.distributed_prior IS 'Internal (Citus): what the history or alerts say of a row before the statement';
+COMMENT ON TYPE credit.distributed_record IS 'Internal (Citus): a history row, its latest score and what decides its alerts';
+
+CREATE FUNCTION credit.distribution_column(target regclass) RETURNS text
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $fn$
+-- The Citus distribution column of a hash-distributed table; NULL without
+-- Citus (one catalog lookup) or for any other table.
+DECLARE
+    col text;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus') THEN
+        RETURN NULL;
+    END IF;
+    EXECUTE 'SELECT pg_catalog.column_to_column_name(logicalrelid, partkey) FROM pg_catalog.pg_dist_partition
+             WHERE logicalrelid = $1 AND partmethod = ''h'''
+    INTO col USING target;
+    RETURN col;
+END
+$fn$;
+COMMENT ON FUNCTION credit.distribution_column(regclass) IS
+    'The Citus distribution column of a hash-distributed table; NULL without Citus or for any other table';
+
+CREATE FUNCTION credit.distribute_scoring(colocate_with regclass) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+-- Once per Citus cluster, on the coordinator, in its own transaction
+-- before the first enable_scoring: distributes credit.score_history,
+-- credit.latest_scores and credit.score_alerts by a new dist_key column,
+-- co-located with the given distributed table (every scored table must be
+-- in that co-location group).  Own transaction: until it commits, the
+-- workers' connections that run the triggers do not see the tables as
+-- distributed, and history would land in their local shells.
+DECLARE
+    dist_col  text := credit.distribution_column(colocate_with);
+    dist_type regtype;
+    t         record;
+    n         bigint;
+    failed    text;
+BEGIN
+    IF dist_col IS NULL THEN
+        RAISE EXCEPTION 'credit.distribute_scoring: % is not a hash-distributed Citus table', colocate_with
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    SELECT a.atttypid::regtype INTO dist_type FROM pg_attribute a
+    WHERE a.attrelid = colocate_with AND a.attname = dist_col;
+    IF dist_type <> 'bigint'::regtype THEN
+        RAISE EXCEPTION 'credit.distribute_scoring: % is distributed by %, of type %, not bigint',
+                        colocate_with, dist_col, dist_type USING ERRCODE = 'feature_not_supported';
+    END IF;
+    FOR t IN SELECT * FROM (VALUES ('credit.score_history'::regclass, 'score_history_pkey', 'dist_key, id'),
+                                   ('credit.latest_scores'::regclass, 'latest_scores_pkey', 'dist_key, table_name, row_key'),
+                                   ('credit.score_alerts'::regclass, 'score_alerts_pkey', 'dist_key, id')) AS v(rel, pkey, cols)
+    LOOP
+        IF credit.distribution_column(t.rel) IS NOT NULL THEN
+            CONTINUE;
+        END IF;
+        -- Rows already there (of scored local tables) could not be placed.
+        EXECUTE format('SELECT count(*) FROM %s', t.rel) INTO n;
+        IF n > 0 THEN
+            RAISE EXCEPTION 'credit.distribute_scoring: % holds % rows of tables Citus does not distribute', t.rel, n
+                USING ERRCODE = 'feature_not_supported';
+        END IF;
+        -- The same definition on every node: the workers hold their own
+        -- copy of the extension's tables, which Citus takes as the shell.
+        SELECT string_agg(r.nodename || ':' || r.nodeport || ': ' || r.result, '; ') INTO failed
+        FROM pg_catalog.run_command_on_workers(format(
+            'ALTER TABLE %1$s ADD COLUMN IF NOT EXISTS dist_key bigint;
+             ALTER TABLE %1$s DROP CONSTRAINT IF EXISTS %2$I, ADD PRIMARY KEY (%3$s)', t.rel, t.pkey, t.cols)) AS r
+        WHERE NOT r.success;
+        IF failed IS NOT NULL THEN
+            RAISE EXCEPTION 'credit.distribute_scoring: %', failed;
+        END IF;
+        EXECUTE format('ALTER TABLE %1$s ADD COLUMN IF NOT EXISTS dist_key bigint;
+                        ALTER TABLE %1$s DROP CONSTRAINT %2$I, ADD PRIMARY KEY (%3$s)', t.rel, t.pkey, t.cols);
+        EXECUTE format('SELECT pg_catalog.create_distributed_table(%L, %L, colocate_with => %L)',
+                       t.rel::text, 'dist_key', colocate_with::text);
+    END LOOP;
+    -- Ids made on the workers: one range per node, as Citus does for its own
+    -- bigserials (ids stay unique; per row they still grow with time).
+    SELECT string_agg(r.nodename || ':' || r.nodeport || ': ' || r.result, '; ') INTO failed
+    FROM pg_catalog.run_command_on_workers($c$
+        DO $d$
+        DECLARE
+            g bigint := (SELECT groupid FROM pg_catalog.pg_dist_local_group);
+            s text;
+        BEGIN
+            FOREACH s IN ARRAY ARRAY['credit.score_history_id_seq', 'credit.score_alerts_id_seq'] LOOP
+                IF (SELECT seqmin FROM pg_catalog.pg_sequence WHERE seqrelid = s::regclass) < (g << 48) THEN
+                    EXECUTE format('ALTER SEQUENCE %s MINVALUE %s MAXVALUE %s START WITH %s RESTART WITH %s',
+                                   s, (g << 48) + 1, ((g + 1) << 48) - 1, (g << 48) + 1, (g << 48) + 1);
+                END IF;
+            END LOOP;
+        END
+        $d$ $c$) AS r
+    WHERE NOT r.success;
+    IF failed IS NOT NULL THEN
+        RAISE EXCEPTION 'credit.distribute_scoring: %', failed;
+    END IF;
+    -- The BI views joining history by id: a join Citus pushes down must
+    -- include the distribution column.
+    EXECUTE $v$
+        CREATE OR REPLACE VIEW credit.current_scores AS
+        SELECT h.table_name, h.row_key, h.monthly_income, h.assets, h.loan_amount, h.tenor_months,
+               h.credit_score, h.default_probability, h.segment, s.dsr, s.monthly_installment, s.persona,
+               array_to_string(s.reasons, ',') AS reasons, s.recommendation, h.decision,
+               array_to_string(h.decision_reasons, ',') AS decision_reasons, h.scorecard, h.scored_at
+        FROM credit.latest_scores AS l
+        JOIN credit.score_history AS h ON h.dist_key = l.dist_key AND h.id = l.history_id
+        LEFT JOIN LATERAL credit.score_credit(h.monthly_income, h.assets, h.loan_amount, h.tenor_months,
+                                              CASE WHEN h.credit_score IS NOT NULL THEN h.scorecard END) AS s
+               ON true $v$;
+    -- (0.1.1) early_warnings: the same join; scored_tables (coordinator-
+    -- local) through a subquery, scorecards joined, not in a correlated
+    -- subquery (Citus plans neither of those forms).
+    IF to_regclass('credit.early_warnings') IS NOT NULL THEN
+        EXECUTE $v$
+            CREATE OR REPLACE VIEW credit.early_warnings AS
+            SELECT e.table_name, e.row_key, e.monthly_income, e.loan_amount, e.tenor_months,
+                   round(e.loan_amount * (1 + e.margin_rate) / e.tenor_months / e.monthly_income, 6) AS dsr,
+                   e.dsr_alert_ratio, e.credit_score, e.segment, e.decision, e.scored_at
+            FROM (SELECT l.table_name, l.row_key, h.monthly_income, h.loan_amount, h.tenor_months, l.credit_score,
+                         l.segment, l.decision, h.scored_at, (sc.definition->>'margin_rate')::numeric AS margin_rate,
+                         coalesce(t.dsr_alert_ratio,
+                                  nullif(current_setting('credit_scoring.dsr_alert_ratio', true), '')::numeric,
+                                  0.60) AS dsr_alert_ratio
+                  FROM credit.latest_scores AS l
+                  JOIN credit.score_history AS h ON h.dist_key = l.dist_key AND h.id = l.history_id
+                  JOIN credit.scorecards AS sc ON sc.name = h.scorecard
+                  LEFT JOIN (SELECT st.table_name, st.dsr_alert_ratio FROM credit.scored_tables AS st) AS t
+                         ON t.table_name = l.table_name
+                  WHERE h.credit_score IS NOT NULL AND h.monthly_income > 0) AS e
+            WHERE e.loan_amount * (1 + e.margin_rate) > e.dsr_alert_ratio * e.monthly_income * e.tenor_months $v$;
+    END IF;
+END
+$fn$;
+REVOKE EXECUTE ON FUNCTION credit.distribute_scoring(regclass) FROM PUBLIC;
+COMMENT ON FUNCTION credit.distribute_scoring(regclass) IS
+    'Citus: distributes history, latest scores and alerts co-located with a distributed table (once, in its own transaction, before enable_scoring)';
+
+CREATE FUNCTION credit.prepare_distributed(target regclass, customers regclass, customer_ref text, customers_key text,
+                                           scorecard text)
+RETURNS text
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+-- enable_scoring's checks on a Citus cluster (coordinator).  Returns the
+-- table's distribution column; NULL (and nothing done) for a table Citus
+-- does not distribute.
+DECLARE
+    dist_col text := credit.distribution_column(target);
+    colo     integer;
+    t_colo   integer;
+    yes      boolean;
+    failed   text;
+BEGIN
+    IF dist_col IS NULL THEN
+        IF credit.distribution_column('credit.score_history') IS NOT NULL THEN
+            RAISE EXCEPTION 'credit.enable_scoring: % is not distributed, but credit.score_history is', target
+                USING ERRCODE = 'feature_not_supported',
+                      HINT = 'On a Citus cluster, distribute every scored table (create_distributed_table) first.';
+        END IF;
+        RETURN NULL;
+    END IF;
+    EXECUTE 'SELECT NOT pg_catalog.citus_is_coordinator()' INTO yes;
+    IF yes THEN
+        RAISE EXCEPTION 'credit.enable_scoring: run it on the Citus coordinator' USING ERRCODE = 'feature_not_supported';
+    END IF;
+    EXECUTE 'SELECT colocationid FROM pg_catalog.pg_dist_partition WHERE logicalrelid = $1' INTO colo USING target;
+    EXECUTE 'SELECT colocationid FROM pg_catalog.pg_dist_partition WHERE logicalrelid = $1'
+    INTO t_colo USING 'credit.score_history'::regclass;
+    IF t_colo IS NULL THEN
+        RAISE EXCEPTION 'credit.enable_scoring: % is distributed by Citus, credit.score_history not yet', target
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = format('Run SELECT credit.distribute_scoring(%L); first, in its own transaction.', target::text);
+    ELSIF t_colo <> colo THEN
+        RAISE EXCEPTION 'credit.enable_scoring: % is not co-located with credit.score_history', target
+            USING ERRCODE = 'feature_not_supported',
+                  HINT = format('Every scored table shares one co-location group: SELECT alter_distributed_table(%L, colocate_with => %L);',
+                                target::text, 'credit.score_history');
+    END IF;
+    IF customers IS NOT NULL THEN
+        IF credit.distribution_column(customers) IS DISTINCT FROM customers_key OR dist_col <> customer_ref THEN
+            RAISE EXCEPTION 'credit.enable_scoring: on Citus, % must be distributed by its key % and % by %',
+                            customers, customers_key, target, customer_ref
+                USING ERRCODE = 'feature_not_supported',
+                      HINT = format('SELECT create_distributed_table(%L, %L, colocate_with => %L);',
+                                    target::text, customer_ref, customers::text);
+        END IF;
+        EXECUTE 'SELECT colocationid FROM pg_catalog.pg_dist_partition WHERE logicalrelid = $1' INTO t_colo USING customers;
+        IF t_colo <> colo THEN
+            RAISE EXCEPTION 'credit.enable_scoring: % and % are not co-located', target, customers
+                USING ERRCODE = 'feature_not_supported',
+                      HINT = format('SELECT alter_distributed_table(%L, colocate_with => %L);', target::text, customers::text);
+        END IF;
+    END IF;
+    -- The scorecard, on every worker: the row trigger and a pushed-down
+    -- score_credit(..., scorecard) read it there (a scorecard in use never
+    -- changes, so a copy stays right; a reference table would not do:
+    -- score_credit in a pushed-down query may not read a distributed table).
+    SELECT string_agg(r.nodename || ':' || r.nodeport || ': ' || r.result, '; ') INTO failed
+    FROM credit.scorecards sc,
+         pg_catalog.run_command_on_workers(format(
+             $c$DO $d$ BEGIN
+                   IF NOT EXISTS (SELECT 1 FROM credit.scorecards WHERE name = %1$L) THEN
+                       INSERT INTO credit.scorecards (name, definition, description, created_at, created_by, first_used_at)
+                       VALUES (%1$L, %2$L, %3$L, %4$L, %5$L, now());
+                   ELSIF NOT EXISTS (SELECT 1 FROM credit.scorecards WHERE name = %1$L AND definition = %2$L::jsonb) THEN
+                       RAISE EXCEPTION 'scorecard %1$s differs on this node';
+                   END IF;
+               END $d$$c$,
+             sc.name, sc.definition, sc.description, sc.created_at, sc.created_by)) AS r
+    WHERE sc.name = scorecard AND NOT r.success;
+    IF failed IS NOT NULL THEN
+        RAISE EXCEPTION 'credit.enable_scoring: copying scorecard % to the workers: %', scorecard, failed;
+    END IF;
+    -- Trigger DDL on distributed tables, for this transaction only.
+    PERFORM set_config('citus.enable_unsafe_triggers', 'on', true);
+    RETURN dist_col;
+END
+$fn$;
+REVOKE EXECUTE ON FUNCTION credit.prepare_distributed(regclass, regclass, text, text, text) FROM PUBLIC;
+COMMENT ON FUNCTION credit.prepare_distributed(regclass, regclass, text, text, text) IS
+    'Internal: enable_scoring''s checks and preparations on a Citus distributed table';
+
+CREATE FUNCTION credit.record_scores_distributed() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+-- The statement trigger of a Citus distributed table; fires on the worker
+-- holding the shard.  Arguments (enable_scoring writes them):
+--   0 the table's name (history names it), 1 key column, 2 income, 3 assets,
+--   4 amount, 5 tenor columns, 6 customers ('' in layout 1), 7 customers'
+--   key, 8 distribution column, 9 scorecard, 10 dsr_alert_ratio,
+--   11 alert_drop_points, 12 alert_window, 13 the scorecard's margin rate.
+DECLARE
+    t_name    text     := TG_ARGV[0];
+    key_col   text     := TG_ARGV[1];
+    customers text     := nullif(TG_ARGV[6], '');
+    dist_col  text     := TG_ARGV[8];
+    card      text     := TG_ARGV[9];
+    ratio     numeric  := TG_ARGV[10]::numeric;
+    drop_pts  integer  := TG_ARGV[11]::integer;
+    win       interval := TG_ARGV[12]::interval;
+    margin    numeric  := TG_ARGV[13]::numeric;
+    scored    credit.distributed_scoring[];
+    custs     credit.distributed_customer[];
+    peaks     credit.distributed_prior[];
+    alerted   credit.distributed_prior[];
+    records   credit.distributed_record[];
+    keys      bigint[];
+    row_keys  text[];
+    sources   text := 'credit_new n';
+    rescored  text := 'n.scored_at IS NOT NULL';
+    old_score text := 'NULL::integer';
+    old_seg   text := 'NULL::text';
+    first     text := 'true';
+BEGIN
+    -- Never write history into a table this node does not know as
+    -- distributed (it would land in the node's local shell, out of sight).
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition
+                   WHERE logicalrelid = 'credit.score_history'::regclass) THEN
+        RAISE EXCEPTION 'credit_scoring: credit.score_history is not distributed on this node (yet)'
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Distribute it first (credit.enable_scoring does), in a committed transaction.';
+    END IF;
+    IF TG_OP = 'DELETE' THEN
+        EXECUTE format('SELECT array_agg(DISTINCT o.%I::bigint), array_agg(o.%I::text) FROM credit_old o',
+                       dist_col, key_col) INTO keys, row_keys;
+        IF keys IS NOT NULL THEN
+            EXECUTE 'DELETE FROM credit.latest_scores WHERE dist_key = ANY($1) AND table_name = $2 AND row_key = ANY($3)'
+            USING keys, t_name, row_keys;
+        END IF;
+        RETURN NULL;
+    END IF;
+    IF TG_OP = 'UPDATE' THEN
+        sources   := format('credit_new n LEFT JOIN credit_old o ON o.%I = n.%I', key_col, key_col);
+        rescored  := format('o.%I IS NULL OR n.scored_at IS DISTINCT FROM o.scored_at', key_col);
+        old_score := 'o.credit_score';
+        old_seg   := 'o.segment';
+        first     := format('o.%I IS NULL OR o.scored_at IS NULL', key_col);
+    END IF;
+    -- 1. This statement's scorings, from the transition tables (a local
+    --    query: no distributed table in it).
+    EXECUTE format($q$
+        SELECT array_agg(ROW(n.%1$I::text, n.%2$I::bigint, %3$s, %4$s, n.%5$I::numeric, n.%6$I::numeric,
+                             n.credit_score, n.default_probability, n.segment, n.scored_at, n.decision,
+                             %7$s, %8$s, %9$s)::credit.distributed_scoring),
+               array_agg(DISTINCT n.%2$I::bigint), array_agg(n.%1$I::text)
+        FROM %10$s WHERE %11$s $q$,
+        key_col, dist_col,
+        CASE WHEN customers IS NULL THEN format('n.%I::numeric', TG_ARGV[2]) ELSE 'NULL::numeric' END,
+        CASE WHEN customers IS NULL THEN format('n.%I::numeric', TG_ARGV[3]) ELSE 'NULL::numeric' END,
+        TG_ARGV[4], TG_ARGV[5], old_score, old_seg, first, sources, rescored)
+    INTO scored, keys, row_keys;
+    IF scored IS NULL THEN
+        RETURN NULL;
+    END IF;
+    -- 2. What lives on the co-located shards of this node: the customers'
+    --    income and assets (layout 2), the rows' earlier history and
+    --    score_drop alerts.  dist_key = ANY(...) prunes to those shards.
+    IF customers IS NOT NULL THEN
+        EXECUTE format('SELECT array_agg(ROW(c.%I, c.%I::numeric, c.%I::numeric)::credit.distributed_customer)
+                        FROM %s c WHERE c.%I = ANY($1)',
+                       TG_ARGV[7], TG_ARGV[2], TG_ARGV[3], customers, TG_ARGV[7])
+        INTO custs USING keys;
+    END IF;
+    EXECUTE $q$
+        SELECT array_agg(ROW(x.row_key, x.peak, x.last_crit)::credit.distributed_prior)
+        FROM (SELECT h.row_key,
+                     max(h.credit_score) FILTER (WHERE $4 > interval '0' AND h.scored_at >= now() - $4) AS peak,
+                     (array_agg(h.credit_score IS NOT NULL AND h.monthly_income > 0
+                                AND h.loan_amount * (1 + $5) > $6 * h.monthly_income * h.tenor_months
+                                ORDER BY h.id DESC))[1] AS last_crit
+              FROM credit.score_history h
+              WHERE h.dist_key = ANY($1) AND h.table_name = $2 AND h.row_key = ANY($3)
+              GROUP BY h.row_key) x $q$
+    INTO peaks USING keys, t_name, row_keys, win, margin, ratio;
+    IF win > interval '0' THEN
+        EXECUTE $q$
+            SELECT array_agg(ROW(x.row_key, x.last_alert, NULL)::credit.distributed_prior)
+            FROM (SELECT a.row_key, (array_agg(a.new_score ORDER BY a.id DESC))[1] AS last_alert
+                  FROM credit.score_alerts a
+                  WHERE a.dist_key = ANY($1) AND a.table_name = $2 AND a.row_key = ANY($3)
+                    AND a.kind = 'score_drop' AND a.created_at >= now() - $4
+                  GROUP BY a.row_key) x $q$
+        INTO alerted USING keys, t_name, row_keys, win;
+    END IF;
+    -- 3. History rows (ids taken here, so latest_scores can point at them),
+    --    computed locally.
+    SELECT array_agg(ROW(nextval('credit.score_history_id_seq'), s.row_key, s.dist_key,
+                         coalesce(s.income_value, 0), coalesce(s.assets_value, 0),
+                         s.income_value, s.assets_value, s.loan_amount,
+                         CASE WHEN s.tenor_value = trunc(s.tenor_value)
+                               AND s.tenor_value BETWEEN -2147483648 AND 2147483647
+                              THEN s.tenor_value::integer END,
+                         s.tenor_value, s.credit_score, s.default_probability, s.segment, s.scored_at, s.decision,
+                         NULL::text[], s.old_score, s.old_segment, s.first_scoring,
+                         p.score, p.crit, a.score)::credit.distributed_record)
+    INTO records
+    FROM unnest(scored) AS s0
+    CROSS JOIN LATERAL (SELECT s0.row_key, s0.dist_key,
+                               CASE WHEN customers IS NULL THEN s0.income_value ELSE c.income END AS income_value,
+                               CASE WHEN customers IS NULL THEN s0.assets_value ELSE c.assets END AS assets_value,
+                               s0.loan_amount, s0.tenor_value, s0.credit_score, s0.default_probability, s0.segment,
+                               s0.scored_at, s0.decision, s0.old_score, s0.old_segment, s0.first_scoring
+                        FROM (SELECT 1) AS one
+                        LEFT JOIN unnest(custs) AS c ON c.key = s0.dist_key) AS s
+    LEFT JOIN unnest(peaks) AS p ON p.row_key = s.row_key
+    LEFT JOIN unnest(alerted) AS a ON a.row_key = s.row_key;
+    -- 4. The writes: routed to this node's co-located shards, in this
+    --    transaction.
+    EXECUTE $q$
+        INSERT INTO credit.score_history (id, dist_key, table_name, row_key, monthly_income, assets, loan_amount,
+                                          tenor_months, credit_score, default_probability, segment, scorecard,
+                                          scored_at, decision, decision_reasons, previous_segment, first_scoring)
+        OVERRIDING SYSTEM VALUE
+        SELECT r.history_id, r.dist_key, $2, r.row_key, r.monthly_income, r.assets, r.loan_amount, r.tenor_months,
+               r.credit_score, r.default_probability, r.segment, $3, r.scored_at, r.decision,
+               CASE WHEN r.credit_score IS NOT NULL
+                    THEN (credit.decide(r.monthly_income, r.assets, r.loan_amount, r.tenor_months, $3)).decision_reasons
+               END,
+               r.old_segment, r.first_scoring
+        FROM unnest($1) AS r $q$
+    USING records, t_name, card;
+    EXECUTE $q$
+        INSERT INTO credit.latest_scores AS l (dist_key, table_name, row_key, history_id, credit_score,
+                                               default_probability, segment, loan_amount, decision)
+        SELECT r.dist_key, $2, r.row_key, r.history_id, r.credit_score, r.default_probability, r.segment,
+               r.loan_amount, r.decision
+        FROM unnest($1) AS r
+        ON CONFLICT (dist_key, table_name, row_key) DO UPDATE
+        SET history_id = excluded.history_id, credit_score = excluded.credit_score,
+            default_probability = excluded.default_probability, segment = excluded.segment,
+            loan_amount = excluded.loan_amount, decision = excluded.decision $q$
+    USING records, t_name;
+    EXECUTE $q$
+        INSERT INTO credit.score_alerts (dist_key, table_name, row_key, kind, old_score, new_score, score_drop,
+                                         old_segment, new_segment, details)
+        SELECT r.dist_key, $2, r.row_key, 'invalid_input', r.old_score, NULL::integer, NULL::integer, r.old_segment,
+               NULL::text,
+               jsonb_build_object(
+                   'reason', coalesce(credit.validate_row(r.income_value, r.assets_value, r.loan_amount,
+                                                          r.tenor_value), 'invalid input'),
+                   'monthly_income', r.monthly_income, 'assets', r.assets,
+                   'loan_amount', r.loan_amount, 'tenor_months', r.tenor_value)
+        FROM unnest($1) AS r
+        WHERE r.credit_score IS NULL
+        UNION ALL
+        SELECT r.dist_key, $2, r.row_key, 'dsr_critical', r.old_score, r.credit_score, NULL::integer, r.old_segment,
+               r.segment,
+               jsonb_build_object('dsr', round(r.loan_amount * (1 + $6) / r.tenor_months / r.monthly_income, 6),
+                                  'dsr_alert_ratio', $3)
+        FROM unnest($1) AS r
+        WHERE r.credit_score IS NOT NULL AND r.monthly_income > 0
+          AND r.loan_amount * (1 + $6) > $3 * r.monthly_income * r.tenor_months
+          AND NOT coalesce(r.last_crit, false)
+        UNION ALL
+        SELECT d.dist_key, $2, d.row_key, 'score_drop', d.peak_score, d.credit_score, d.peak_score - d.credit_score,
+               d.old_segment, d.segment,
+               jsonb_build_object('previous_score', d.old_score, 'alert_drop_points', $4, 'alert_window', $7)
+        FROM (SELECT r.*,
+                     CASE WHEN $5 = interval '0' THEN r.old_score ELSE greatest(r.old_score, r.peak) END AS peak_score
+              FROM unnest($1) AS r
+              WHERE r.credit_score < r.old_score) d
+        WHERE d.peak_score - d.credit_score >= $4
+          AND ($5 = interval '0' OR d.last_alert IS NULL OR d.last_alert - d.credit_score >= $4) $q$
+    USING records, t_name, ratio, drop_pts, win, margin, TG_ARGV[12];
+    RETURN NULL;
+END
+$fn$;
+REVOKE EXECUTE ON FUNCTION credit.record_scores_distributed() FROM PUBLIC;
+COMMENT ON FUNCTION credit.record_scores_distributed() IS
+    'Statement trigger attached by credit.enable_scoring to a Citus distributed table: history, latest scores and alerts, written on the worker, configuration in the trigger arguments';
+
+CREATE FUNCTION credit.rescore_customers_distributed() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+-- The customers trigger of a distributed customers + loans pair (fires on
+-- the worker holding the customers shard).  Arguments: 0 the loans table,
+-- 1 its customer reference, 2 customers' key, 3 income, 4 assets columns.
+DECLARE
+    keys bigint[];
+BEGIN
+    EXECUTE format('SELECT array_agg(n.%1$I::bigint) FROM credit_new n JOIN credit_old o ON o.%1$I = n.%1$I
+                    WHERE n.%2$I IS DISTINCT FROM o.%2$I OR n.%3$I IS DISTINCT FROM o.%3$I',
+                   TG_ARGV[2], TG_ARGV[3], TG_ARGV[4])
+    INTO keys;
+    IF keys IS NOT NULL THEN
+        -- Co-located: the loans of these customers are on this node.
+        EXECUTE format('UPDATE %s SET scored_at = NULL WHERE %I = ANY($1)', TG_ARGV[0], TG_ARGV[1]) USING keys;
+    END IF;
+    RETURN NULL;
+END
+$fn$;
+REVOKE EXECUTE ON FUNCTION credit.rescore_customers_distributed() FROM PUBLIC;
+COMMENT ON FUNCTION credit.rescore_customers_distributed() IS
+    'Statement trigger on a Citus distributed customers table: rescores the co-located loans of customers whose income or assets changed';
+
 CREATE FUNCTION credit.attach_statement_triggers(target regclass, score_unscored boolean DEFAULT false)
 RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
@@ -324,8 +782,41 @@ LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
 -- PostgreSQL itself). Rows of an attached partition not scored yet are
 -- scored.
 DECLARE
-    part record;
+    part     record;
+    dist_col text := credit.distribution_column(target);
+    cfg      credit.scored_tables;
+    args     text;
 BEGIN
+    IF dist_col IS NOT NULL THEN
+        -- Citus: the configuration travels with the trigger (effective
+        -- values: the table's overrides, else this session's settings).
+        IF EXISTS (SELECT 1 FROM pg_trigger g
+                   WHERE g.tgrelid = target AND g.tgname = 'credit_scoring_history_insert') THEN
+            RETURN;
+        END IF;
+        SELECT * INTO cfg FROM credit.scored_tables WHERE relid = target;
+        args := format('%L, %L, %L, %L, %L, %L, %L, %L, %L, %L, %L, %L, %L, %L',
+            cfg.table_name, cfg.key_column, cfg.income_column, cfg.assets_column, cfg.amount_column,
+            cfg.tenor_column, coalesce(cfg.customers::text, ''), coalesce(cfg.customers_key, ''), dist_col,
+            cfg.scorecard,
+            coalesce(cfg.dsr_alert_ratio,
+                     nullif(current_setting('credit_scoring.dsr_alert_ratio', true), '')::numeric, 0.60),
+            coalesce(cfg.alert_drop_points,
+                     nullif(current_setting('credit_scoring.alert_drop_points', true), '')::integer, 15),
+            coalesce(cfg.alert_window,
+                     nullif(current_setting('credit_scoring.alert_window', true), '')::interval, interval '30 days'),
+            (SELECT (sc.definition->>'margin_rate')::numeric FROM credit.scorecards sc WHERE sc.name = cfg.scorecard));
+        EXECUTE format('CREATE TRIGGER credit_scoring_history_insert AFTER INSERT ON %s
+                        REFERENCING NEW TABLE AS credit_new
+                        FOR EACH STATEMENT EXECUTE FUNCTION credit.record_scores_distributed(%s)', target, args);
+        EXECUTE format('CREATE TRIGGER credit_scoring_history_update AFTER UPDATE ON %s
+                        REFERENCING OLD TABLE AS credit_old NEW TABLE AS credit_new
+                        FOR EACH STATEMENT EXECUTE FUNCTION credit.record_scores_distributed(%s)', target, args);
+        EXECUTE format('CREATE TRIGGER credit_scoring_history_delete AFTER DELETE ON %s
+                        REFERENCING OLD TABLE AS credit_old
+                        FOR EACH STATEMENT EXECUTE FUNCTION credit.record_scores_distributed(%s)', target, args);
+        RETURN;
+    END IF;
     FOR part IN
         SELECT t.relid FROM pg_partition_tree(target) t
         UNION SELECT target
@@ -358,9 +849,18 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
 -- triggers (and its unscored rows scored). Cheap for all other DDL: one
 -- lookup in credit.scored_tables.
 DECLARE
-    root   regclass;
-    orphan record;
+    root      regclass;
+    orphan    record;
+    on_worker boolean := false;
 BEGIN
+    -- On a Citus worker, DDL arrives from the coordinator (shells, shards)
+    -- and credit.scored_tables is the coordinator's: nothing to do here.
+    IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus') THEN
+        EXECUTE 'SELECT NOT pg_catalog.citus_is_coordinator()' INTO on_worker;
+        IF on_worker THEN
+            RETURN;
+        END IF;
+    END IF;
     FOR root IN
         SELECT DISTINCT t.relid
         FROM pg_event_trigger_ddl_commands() d
@@ -442,6 +942,7 @@ DECLARE
     update_cols text;
     previous    credit.scored_tables;
     unchanged   boolean := false;
+    dist_col    text;
 BEGIN
     SELECT c.relkind, format('%s.%s', n.nspname, c.relname) INTO t_kind, t_name
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = target;
@@ -502,6 +1003,10 @@ BEGIN
         END IF;
     END IF;
 
+    -- A Citus distributed table: history, alerts and latest scores
+    -- distributed and co-located with it (NULL: not distributed, nothing done).
+    dist_col := credit.prepare_distributed(target, customers, customer_ref, c_key, scorecard);
+
     -- Score columns, added when missing; existing ones must fit.
     FOR col IN
         SELECT r.name, r.type
@@ -557,7 +1062,13 @@ BEGIN
                    coalesce(customers::text, ''), coalesce(customer_ref, ''), coalesce(c_key, ''),
                    coalesce(previous.on_invalid, ''));
     PERFORM credit.attach_statement_triggers(target);
-    IF customers IS NOT NULL THEN
+    IF customers IS NOT NULL AND dist_col IS NOT NULL THEN
+        EXECUTE format('CREATE TRIGGER %I AFTER UPDATE ON %s
+                        REFERENCING OLD TABLE AS credit_old NEW TABLE AS credit_new
+                        FOR EACH STATEMENT EXECUTE FUNCTION credit.rescore_customers_distributed(%L, %L, %L, %L, %L)',
+                       credit.rescore_trigger_name(t_name), customers, target::text, customer_ref, c_key,
+                       income, assets);
+    ELSIF customers IS NOT NULL THEN
         EXECUTE format('CREATE TRIGGER %I AFTER UPDATE ON %s
                         REFERENCING OLD TABLE AS credit_old NEW TABLE AS credit_new
                         FOR EACH STATEMENT EXECUTE FUNCTION credit.rescore_customers(%L)',
@@ -580,6 +1091,10 @@ DECLARE
     part record;
 BEGIN
     SELECT * INTO cfg FROM credit.scored_tables WHERE relid = target;
+    IF credit.distribution_column(target) IS NOT NULL THEN
+        -- Trigger DDL on a Citus distributed table, for this transaction only.
+        PERFORM set_config('citus.enable_unsafe_triggers', 'on', true);
+    END IF;
     EXECUTE format('DROP TRIGGER IF EXISTS credit_scoring_score ON %s', target);
     FOR part IN SELECT relid FROM pg_partition_tree(target) UNION SELECT target LOOP
         EXECUTE format('DROP TRIGGER IF EXISTS credit_scoring_history_insert ON %s', part.relid);
