@@ -2,6 +2,7 @@
 """Lists the SQL a release's upgrade script needs for functions and types.
 
     scripts/upgrade-objects.py OLD_INSTALL_SCRIPT > part.sql
+    scripts/upgrade-objects.py --update UPGRADE_SCRIPT OLD_INSTALL_SCRIPT
 
 Compares the install SQL in src/sql/*.sql with the previous release's
 generated install script (OLD_INSTALL_SCRIPT, e.g.
@@ -88,6 +89,20 @@ def norm(sql):
 
 
 def main():
+    if sys.argv[1] == "--update":
+        # Rewrite the generated block of an upgrade script in place.
+        script, old_install = Path(sys.argv[2]), sys.argv[3]
+        import io
+        from contextlib import redirect_stdout
+        buf = io.StringIO()
+        with redirect_stdout(buf):
+            sys.argv = [sys.argv[0], old_install]
+            main()
+        text = script.read_text()
+        begin, end = "-- BEGIN generated\n", "-- END generated\n"
+        a, b = text.index(begin) + len(begin), text.index(end)
+        script.write_text(text[:a] + buf.getvalue() + text[b:])
+        return
     old = Path(sys.argv[1]).read_text()
     old_defs = {ident: body for kind, name, ident, body in statements(old)}
     for f in FILES:

@@ -10,6 +10,9 @@
 
 -- Functions and types: the output of
 --   scripts/upgrade-objects.py tests/upgrade/credit_scoring--0.1.0.sql
+-- between the BEGIN/END generated lines (scripts/upgrade-objects.py --update
+-- rewrites them in place); the rest is written by hand.
+-- BEGIN generated
 CREATE OR REPLACE FUNCTION credit.rescore_customers() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
 -- SECURITY DEFINER: the role that updated customers needs no rights on
@@ -164,9 +167,9 @@ BEGIN
     -- include the distribution column.
     EXECUTE $v$
         CREATE OR REPLACE VIEW credit.current_scores AS
-        SELECT h.table_name, h.row_key, h.monthly_income, h.assets, h.loan_amount, h.tenor_months,
-               h.credit_score, h.default_probability, h.segment, s.dsr, s.monthly_installment, s.persona,
-               array_to_string(s.reasons, ',') AS reasons, s.recommendation, h.decision,
+        SELECT l.table_name, l.row_key, h.monthly_income, h.assets, l.loan_amount, h.tenor_months,
+               l.credit_score, l.default_probability, l.segment, s.dsr, s.monthly_installment, s.persona,
+               array_to_string(s.reasons, ',') AS reasons, s.recommendation, l.decision,
                array_to_string(h.decision_reasons, ',') AS decision_reasons, h.scorecard, h.scored_at
         FROM credit.latest_scores AS l
         JOIN credit.score_history AS h ON h.dist_key = l.dist_key AND h.id = l.history_id
@@ -814,6 +817,7 @@ BEGIN
 END
 $fn$;
 
+-- END generated
 
 -- Existing rescoring triggers take their new names.
 DO $$
@@ -829,6 +833,38 @@ BEGIN
     END LOOP;
 END
 $$;
+
+-- current_scores takes key, score, segment, amount and decision from
+-- latest_scores, whose indexes then serve a dashboard's filters.
+CREATE OR REPLACE VIEW credit.current_scores AS
+-- Key, score, segment, amount and decision from latest_scores (indexed by
+-- key and by score: a dashboard's "riskiest 50" or one loan reads a few
+-- rows), inputs from the history row it points to.
+SELECT l.table_name,
+       l.row_key,
+       h.monthly_income,
+       h.assets,
+       l.loan_amount,
+       h.tenor_months,
+       l.credit_score,
+       l.default_probability,
+       l.segment,
+       s.dsr,
+       s.monthly_installment,
+       s.persona,
+       array_to_string(s.reasons, ',') AS reasons,
+       s.recommendation,
+       l.decision,
+       array_to_string(h.decision_reasons, ',') AS decision_reasons,
+       h.scorecard,
+       h.scored_at
+FROM credit.latest_scores AS l
+JOIN credit.score_history AS h ON h.id = l.history_id
+-- With the scorecard that scored the row; STRICT, so a NULL name (the
+-- inputs were invalid) skips the call.
+LEFT JOIN LATERAL credit.score_credit(h.monthly_income, h.assets, h.loan_amount, h.tenor_months,
+                                      CASE WHEN h.credit_score IS NOT NULL THEN h.scorecard END) AS s
+       ON true;
 
 -- The early-warning list as a view: rows whose DSR is above the alert
 -- ratio now, compared exactly (what dashboards showed from dsr_critical

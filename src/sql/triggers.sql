@@ -442,9 +442,9 @@ BEGIN
     -- include the distribution column.
     EXECUTE $v$
         CREATE OR REPLACE VIEW credit.current_scores AS
-        SELECT h.table_name, h.row_key, h.monthly_income, h.assets, h.loan_amount, h.tenor_months,
-               h.credit_score, h.default_probability, h.segment, s.dsr, s.monthly_installment, s.persona,
-               array_to_string(s.reasons, ',') AS reasons, s.recommendation, h.decision,
+        SELECT l.table_name, l.row_key, h.monthly_income, h.assets, l.loan_amount, h.tenor_months,
+               l.credit_score, l.default_probability, l.segment, s.dsr, s.monthly_installment, s.persona,
+               array_to_string(s.reasons, ',') AS reasons, s.recommendation, l.decision,
                array_to_string(h.decision_reasons, ',') AS decision_reasons, h.scorecard, h.scored_at
         FROM credit.latest_scores AS l
         JOIN credit.score_history AS h ON h.dist_key = l.dist_key AND h.id = l.history_id

@@ -3,21 +3,24 @@
 -- view and column (Metabase and Superset show them).
 
 CREATE VIEW credit.current_scores AS
-SELECT h.table_name,
-       h.row_key,
+-- Key, score, segment, amount and decision from latest_scores (indexed by
+-- key and by score: a dashboard's "riskiest 50" or one loan reads a few
+-- rows), inputs from the history row it points to.
+SELECT l.table_name,
+       l.row_key,
        h.monthly_income,
        h.assets,
-       h.loan_amount,
+       l.loan_amount,
        h.tenor_months,
-       h.credit_score,
-       h.default_probability,
-       h.segment,
+       l.credit_score,
+       l.default_probability,
+       l.segment,
        s.dsr,
        s.monthly_installment,
        s.persona,
        array_to_string(s.reasons, ',') AS reasons,
        s.recommendation,
-       h.decision,
+       l.decision,
        array_to_string(h.decision_reasons, ',') AS decision_reasons,
        h.scorecard,
        h.scored_at
