@@ -13,6 +13,15 @@
 -- between the BEGIN/END generated lines (scripts/upgrade-objects.py --update
 -- rewrites them in place); the rest is written by hand.
 -- BEGIN generated
+CREATE OR REPLACE FUNCTION credit.record_scores() RETURNS trigger
+-- Rust (src/recorder.rs): reads the transition tables in place and writes
+-- history, latest scores and alerts in batches, as COPY writes a table.
+-- SECURITY DEFINER: application roles write scored rows but have no rights
+-- on credit.*; the configuration comes from credit.scored_tables, never from
+-- the caller.
+LANGUAGE c SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'credit_record_scores';
+
 CREATE OR REPLACE FUNCTION credit.rescore_customers() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
 -- SECURITY DEFINER: the role that updated customers needs no rights on

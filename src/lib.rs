@@ -23,6 +23,7 @@ macro_rules! function_info_v1 {
 mod api;
 mod fn_extra;
 mod numeric;
+mod recorder;
 mod scorecards;
 mod settings;
 mod triggers;

@@ -172,7 +172,7 @@ fn config_error(message: String) -> ! {
     ereport!(ERROR, PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE, message);
 }
 
-unsafe fn column(tupdesc: pg_sys::TupleDesc, name: &str, table: &str) -> (i32, pg_sys::Oid) {
+pub(crate) unsafe fn column(tupdesc: pg_sys::TupleDesc, name: &str, table: &str) -> (i32, pg_sys::Oid) {
     unsafe {
         for i in 0..(*tupdesc).natts as usize {
             let att = (*tupdesc).attrs.as_ptr().add(i);
@@ -455,7 +455,7 @@ unsafe fn columns_differ(
     })
 }
 
-fn quote_ident(name: &str) -> String {
+pub(crate) fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
@@ -563,6 +563,21 @@ fn validate_row(
 ) -> Option<String> {
     use pgrx::datum::IntoDatum;
     let datum = |v: Option<pgrx::AnyNumeric>| v.and_then(|n| n.into_datum());
+    unsafe { why_invalid(datum(monthly_income), datum(assets), datum(loan_amount), datum(tenor_months)) }
+}
+
+/// Why the scoring trigger could not score these `numeric` values (NULL
+/// income or assets count as 0); None when it can. `validate_row` and the
+/// statement trigger's `invalid_input` alerts say it in these words.
+///
+/// # Safety
+/// Every datum is a valid `numeric`.
+pub(crate) unsafe fn why_invalid(
+    monthly_income: Option<Datum>,
+    assets: Option<Datum>,
+    loan_amount: Option<Datum>,
+    tenor_months: Option<Datum>,
+) -> Option<String> {
     let amount = |d: Option<Datum>, field: Field| -> Result<Amount, InputError> {
         match d {
             Some(d) => unsafe { Kind::Numeric.amount(d, field) },
@@ -571,10 +586,10 @@ fn validate_row(
         }
     };
     let checked = (|| {
-        let income = amount(datum(monthly_income), Field::MonthlyIncome)?;
-        let assets = amount(datum(assets), Field::Assets)?;
-        let loan = amount(datum(loan_amount), Field::LoanAmount)?;
-        let tenor = match datum(tenor_months) {
+        let income = amount(monthly_income, Field::MonthlyIncome)?;
+        let assets = amount(assets, Field::Assets)?;
+        let loan = amount(loan_amount, Field::LoanAmount)?;
+        let tenor = match tenor_months {
             Some(d) => unsafe { Kind::Numeric.months(d)? },
             None => return Err(InputError::new(Field::TenorMonths, Problem::Missing, "NULL")),
         };

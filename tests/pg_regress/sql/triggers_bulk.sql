@@ -1,0 +1,134 @@
+--
+-- triggers_bulk: big statements on a scored table (SPEC section 3, 7).
+--
+-- The statement trigger (credit.record_scores, src/recorder.rs) reads the
+-- statement's transition tables and writes history, latest scores and
+-- alerts in batches of 1000.  Here every statement is bigger than a batch
+-- and work_mem is small, so the transition tables spill to disk; each
+-- result is checked against a recomputation in plain SQL, not against
+-- numbers copied from a run.
+--
+\set ON_ERROR_STOP 0
+\set VERBOSITY default
+\set SHOW_CONTEXT never
+
+SET work_mem = '64kB';
+
+CREATE TABLE bulk_loans (
+    id             bigint PRIMARY KEY,
+    monthly_income numeric,
+    assets_value   numeric,
+    loan_amount    numeric,
+    tenor_months   integer,
+    note           text
+);
+SELECT credit.enable_scoring('bulk_loans');
+
+-- 20,000 applications with every band of every factor.
+INSERT INTO bulk_loans (id, monthly_income, assets_value, loan_amount, tenor_months)
+SELECT g, 1000 + (g * 7919) % 9000, (g * 104729) % 50000, 1000 + (g * 31) % 40000, 6 + g % 54
+FROM generate_series(1, 20000) AS g;
+
+-- One history row per row, the latest score pointing at it, every stored
+-- score right.
+SELECT count(*) AS history_rows, count(DISTINCT row_key) AS keys,
+       bool_and(first_scoring) AS all_first
+FROM credit.score_history WHERE table_name = 'public.bulk_loans';
+SELECT count(*) AS latest_rows FROM credit.latest_scores WHERE table_name = 'public.bulk_loans';
+SELECT count(*) AS wrong_scores FROM credit.verify('bulk_loans');
+-- Latest scores = the table's score columns and the newest history row.
+SELECT count(*) AS latest_mismatches
+FROM bulk_loans b
+LEFT JOIN credit.latest_scores l ON l.table_name = 'public.bulk_loans' AND l.row_key = b.id::text
+LEFT JOIN credit.score_history h ON h.id = l.history_id
+WHERE (l.credit_score, l.segment, l.decision, l.loan_amount, l.default_probability)
+      IS DISTINCT FROM (b.credit_score, b.segment, b.decision, b.loan_amount, b.default_probability)
+   OR (h.row_key, h.monthly_income, h.assets, h.loan_amount, h.tenor_months, h.credit_score, h.scored_at)
+      IS DISTINCT FROM (b.id::text, b.monthly_income, b.assets_value, b.loan_amount, b.tenor_months,
+                        b.credit_score, b.scored_at);
+-- decision_reasons in history = credit.decide's.
+SELECT count(*) AS reason_mismatches
+FROM credit.score_history h,
+     LATERAL credit.decide(h.monthly_income, h.assets, h.loan_amount, h.tenor_months) AS d
+WHERE h.table_name = 'public.bulk_loans' AND h.decision_reasons IS DISTINCT FROM d.decision_reasons;
+-- dsr_critical on insert: exactly the rows above 0.60 (no earlier history).
+SELECT count(*) AS dsr_critical_alerts FROM credit.score_alerts
+WHERE table_name = 'public.bulk_loans' AND kind = 'dsr_critical';
+SELECT count(*) AS expected_dsr_critical FROM bulk_loans
+WHERE loan_amount * 1.15 > 0.60 * monthly_income * tenor_months;
+
+-- Income cut on every row: every row rescored once more.
+CREATE TEMP TABLE before_cut AS SELECT id, credit_score, monthly_income, loan_amount, tenor_months FROM bulk_loans;
+UPDATE bulk_loans SET monthly_income = monthly_income * 0.5;
+SELECT count(*) AS history_rows, count(*) FILTER (WHERE NOT first_scoring) AS rescorings
+FROM credit.score_history WHERE table_name = 'public.bulk_loans';
+SELECT count(*) AS wrong_scores FROM credit.verify('bulk_loans');
+-- Alerts equal the rules replayed in SQL: score_drop where the score fell by
+-- 15 or more (one earlier score, the peak), dsr_critical where the DSR rose
+-- above 0.60.
+SELECT (SELECT count(*) FROM credit.score_alerts
+        WHERE table_name = 'public.bulk_loans' AND kind = 'score_drop') AS score_drop_alerts,
+       (SELECT count(*) FROM before_cut o JOIN bulk_loans n USING (id)
+        WHERE o.credit_score - n.credit_score >= 15) AS expected_score_drop;
+SELECT count(*) AS unexpected_drop_alerts
+FROM credit.score_alerts a
+JOIN before_cut o ON o.id::text = a.row_key
+JOIN bulk_loans n ON n.id = o.id
+WHERE a.table_name = 'public.bulk_loans' AND a.kind = 'score_drop'
+  AND (a.old_score, a.new_score, a.score_drop, a.new_segment, (a.details->>'previous_score')::int)
+      IS DISTINCT FROM (o.credit_score, n.credit_score, o.credit_score - n.credit_score, n.segment, o.credit_score);
+SELECT (SELECT count(*) FROM credit.score_alerts
+        WHERE table_name = 'public.bulk_loans' AND kind = 'dsr_critical') AS dsr_critical_alerts,
+       (SELECT count(*) FROM before_cut WHERE loan_amount * 1.15 > 0.60 * monthly_income * tenor_months)
+       + (SELECT count(*) FROM before_cut o JOIN bulk_loans n USING (id)
+          WHERE n.loan_amount * 1.15 > 0.60 * n.monthly_income * n.tenor_months
+            AND NOT o.loan_amount * 1.15 > 0.60 * o.monthly_income * o.tenor_months) AS expected;
+SELECT count(*) AS wrong_dsr_details
+FROM credit.score_alerts a JOIN bulk_loans n ON n.id::text = a.row_key
+WHERE a.table_name = 'public.bulk_loans' AND a.kind = 'dsr_critical'
+  AND a.created_at = now()
+  AND (a.details->>'dsr')::numeric <> round(n.loan_amount * 1.15 / n.tenor_months / n.monthly_income, 6);
+
+-- An unrelated update of every row: nothing scored anew, nothing recorded.
+UPDATE bulk_loans SET note = 'reviewed';
+SELECT count(*) AS history_rows FROM credit.score_history WHERE table_name = 'public.bulk_loans';
+
+-- Deleting half: they leave the latest scores, their history stays.
+DELETE FROM bulk_loans WHERE id % 2 = 0;
+SELECT count(*) AS latest_rows FROM credit.latest_scores WHERE table_name = 'public.bulk_loans';
+SELECT count(*) AS history_rows FROM credit.score_history WHERE table_name = 'public.bulk_loans';
+
+-- A row key that is not unique (key => a column with repeats): every
+-- scoring is history, the latest score is the statement's last row of the
+-- key.
+CREATE TABLE bulk_batches (
+    id             bigint PRIMARY KEY,
+    batch          integer,
+    monthly_income numeric,
+    assets_value   numeric,
+    loan_amount    numeric,
+    tenor_months   integer
+);
+SELECT credit.enable_scoring('bulk_batches', key => 'batch');
+INSERT INTO bulk_batches
+SELECT g, g % 3, 1000 * g, 500, 1000, 12 FROM generate_series(1, 3000) AS g;
+SELECT count(*) AS history_rows FROM credit.score_history WHERE table_name = 'public.bulk_batches';
+SELECT l.row_key, l.credit_score, h.monthly_income
+FROM credit.latest_scores l JOIN credit.score_history h ON h.id = l.history_id
+WHERE l.table_name = 'public.bulk_batches' ORDER BY l.row_key;
+UPDATE bulk_batches SET monthly_income = 1 WHERE id > 2990;
+SELECT l.row_key, l.credit_score, h.monthly_income
+FROM credit.latest_scores l JOIN credit.score_history h ON h.id = l.history_id
+WHERE l.table_name = 'public.bulk_batches' ORDER BY l.row_key;
+
+-- Rolled back: nothing of it stays.
+BEGIN;
+UPDATE bulk_loans SET monthly_income = 0;
+ROLLBACK;
+SELECT count(*) AS history_rows FROM credit.score_history WHERE table_name = 'public.bulk_loans';
+SELECT count(*) AS wrong_scores FROM credit.verify('bulk_loans');
+
+SELECT credit.disable_scoring('bulk_loans');
+SELECT credit.disable_scoring('bulk_batches');
+DROP TABLE bulk_loans, bulk_batches;
+RESET work_mem;
