@@ -70,8 +70,9 @@ COMMENT ON TABLE bench.trig_update_src IS 'Rows every trigger-cost measurement s
 -- ---------------------------------------------------------------------------
 DO $do$
 BEGIN
-    IF to_regclass('bench.loan_applications_scored') IS NOT NULL
-       AND EXISTS (SELECT 1 FROM credit.scored_tables WHERE relid = 'bench.loan_applications_scored'::regclass) THEN
+    -- (to_regclass: on a first load the table does not exist yet)
+    IF EXISTS (SELECT 1 FROM credit.scored_tables
+               WHERE relid = to_regclass('bench.loan_applications_scored')) THEN
         PERFORM credit.disable_scoring('bench.loan_applications_scored');
     END IF;
 END

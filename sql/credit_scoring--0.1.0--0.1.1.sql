@@ -916,3 +916,6 @@ COMMENT ON COLUMN credit.early_warnings.credit_score IS 'Credit score';
 COMMENT ON COLUMN credit.early_warnings.segment IS 'Risk segment';
 COMMENT ON COLUMN credit.early_warnings.decision IS 'Instant decision';
 COMMENT ON COLUMN credit.early_warnings.scored_at IS 'When the row was last scored';
+
+-- (0.1.1) Room for HOT rewrites of the latest scores (src/sql/triggers.sql).
+ALTER TABLE credit.latest_scores SET (fillfactor = 50);
