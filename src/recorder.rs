@@ -161,6 +161,24 @@ unsafe fn clear_slot(slot: *mut pg_sys::TupleTableSlot) {
     }
 }
 
+/// Runs one query with one parameter through SPI; its return code.
+unsafe fn spi_execute(query: &str, arg_type: Oid, arg: Datum, read_only: bool, count: i64) -> i32 {
+    let query = CString::new(query).expect("no NUL in a query");
+    let mut types = [arg_type];
+    let mut values = [arg];
+    unsafe {
+        pg_sys::SPI_execute_with_args(
+            query.as_ptr(),
+            1,
+            types.as_mut_ptr(),
+            values.as_mut_ptr(),
+            std::ptr::null(),
+            read_only,
+            count,
+        )
+    }
+}
+
 /// The attribute number of a column of a relation's descriptor.
 unsafe fn attnum_of(desc: pg_sys::TupleDesc, name: &str, what: &str) -> i32 {
     unsafe { crate::triggers::column(desc, name, what).0 }
@@ -238,18 +256,7 @@ impl Config {
     /// Runs inside SPI; values needed later are made in `keep`.
     unsafe fn load(relid: Oid, keep: pg_sys::MemoryContext) -> Option<Config> {
         unsafe {
-            let query = CString::new(CONFIG_QUERY).expect("no NUL");
-            let mut types = [pg_sys::OIDOID];
-            let mut values = [Datum::from(relid)];
-            let rc = pg_sys::SPI_execute_with_args(
-                query.as_ptr(),
-                1,
-                types.as_mut_ptr(),
-                values.as_mut_ptr(),
-                std::ptr::null(),
-                true,
-                1,
-            );
+            let rc = spi_execute(CONFIG_QUERY, pg_sys::OIDOID, Datum::from(relid), true, 1);
             if rc != pg_sys::SPI_OK_SELECT as i32 {
                 config_error(format!("credit_scoring: reading credit.scored_tables failed ({rc})"));
             }
@@ -672,15 +679,7 @@ pub unsafe extern "C-unwind" fn credit_record_scores(fcinfo: pg_sys::FunctionCal
 
 unsafe fn record_scores(fcinfo: pg_sys::FunctionCallInfo) -> Datum {
     unsafe {
-        let context = (*fcinfo).context;
-        if context.is_null() || (*context).type_ != pg_sys::NodeTag::T_TriggerData {
-            ereport!(
-                ERROR,
-                PgSqlErrorCode::ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED,
-                "credit.record_scores() must be called as a trigger"
-            );
-        }
-        let td = context as *mut pg_sys::TriggerData;
+        let td = crate::triggers::trigger_data(fcinfo, "credit.record_scores()");
         let event = (*td).tg_event;
         if event & pg_sys::TRIGGER_EVENT_ROW != 0
             || event & pg_sys::TRIGGER_EVENT_TIMINGMASK != pg_sys::TRIGGER_EVENT_AFTER
@@ -718,24 +717,13 @@ unsafe fn forget_deleted(td: *mut pg_sys::TriggerData, cfg: &Config) {
             return;
         }
         pg_sys::SPI_register_trigger_data(td);
-        let query = CString::new(format!(
+        let query = format!(
             "DELETE FROM credit.latest_scores l USING credit_old o
              WHERE l.table_name = $1 AND l.row_key = o.{}::text",
             crate::triggers::quote_ident(&cfg.key_column)
-        ))
-        .expect("no NUL in identifiers");
-        let name = CString::new(cfg.table_name.as_str()).expect("no NUL in a name");
-        let mut types = [pg_sys::TEXTOID];
-        let mut values = [Datum::from(pg_sys::cstring_to_text(name.as_ptr()))];
-        let rc = pg_sys::SPI_execute_with_args(
-            query.as_ptr(),
-            1,
-            types.as_mut_ptr(),
-            values.as_mut_ptr(),
-            std::ptr::null(),
-            false,
-            0,
         );
+        let name = text_datum(cfg.table_name.as_bytes());
+        let rc = spi_execute(&query, pg_sys::TEXTOID, name, false, 0);
         if rc != pg_sys::SPI_OK_DELETE as i32 {
             config_error(format!("credit_scoring: forgetting deleted rows failed ({rc})"));
         }

@@ -459,6 +459,28 @@ pub(crate) fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
+/// The trigger call's data; an error when the function was not called as
+/// a trigger.
+///
+/// # Safety
+/// `fcinfo` is a valid call's.
+pub(crate) unsafe fn trigger_data(
+    fcinfo: pg_sys::FunctionCallInfo,
+    function: &str,
+) -> *mut pg_sys::TriggerData {
+    unsafe {
+        let context = (*fcinfo).context;
+        if context.is_null() || (*context).type_ != pg_sys::NodeTag::T_TriggerData {
+            ereport!(
+                ERROR,
+                PgSqlErrorCode::ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED,
+                format!("{function} must be called as a trigger")
+            );
+        }
+        context as *mut pg_sys::TriggerData
+    }
+}
+
 function_info_v1!(pg_finfo_credit_score_row);
 /// `credit.score_row()`: BEFORE INSERT OR UPDATE ... FOR EACH ROW.
 #[unsafe(no_mangle)]
@@ -468,15 +490,7 @@ pub unsafe extern "C-unwind" fn credit_score_row(fcinfo: pg_sys::FunctionCallInf
 
 unsafe fn score_row(fcinfo: pg_sys::FunctionCallInfo) -> Datum {
     unsafe {
-        let context = (*fcinfo).context;
-        if context.is_null() || (*context).type_ != pg_sys::NodeTag::T_TriggerData {
-            ereport!(
-                ERROR,
-                PgSqlErrorCode::ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED,
-                "credit.score_row() must be called as a trigger"
-            );
-        }
-        let td = context as *mut pg_sys::TriggerData;
+        let td = trigger_data(fcinfo, "credit.score_row()");
         let event = (*td).tg_event;
         let op = event & pg_sys::TRIGGER_EVENT_OPMASK;
         if event & pg_sys::TRIGGER_EVENT_ROW == 0
