@@ -47,6 +47,36 @@ BEGIN
 END
 $fn$;
 
+CREATE FUNCTION credit.forget_truncated() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+-- TRUNCATE fires no DELETE trigger: BEFORE TRUNCATE, while its rows are
+-- still there, they leave the current views (their history stays).
+DECLARE
+    cfg    credit.scored_tables;
+    t_name text;
+BEGIN
+    SELECT * INTO cfg FROM credit.scored_tables
+    WHERE relid = coalesce(pg_partition_root(TG_RELID), TG_RELID);
+    IF NOT FOUND THEN
+        RETURN NULL;
+    END IF;
+    SELECT format('%s.%s', n.nspname, c.relname) INTO t_name
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = cfg.relid;
+    IF TG_RELID = cfg.relid THEN
+        DELETE FROM credit.latest_scores WHERE table_name = t_name;
+    ELSE
+        -- One partition: its rows' keys.
+        EXECUTE format('DELETE FROM credit.latest_scores l USING %s p
+                        WHERE l.table_name = $1 AND l.row_key = p.%I::text', TG_RELID::regclass, cfg.key_column)
+        USING t_name;
+    END IF;
+    RETURN NULL;
+END
+$fn$;
+COMMENT ON FUNCTION credit.forget_truncated() IS
+    'Statement trigger attached by credit.enable_scoring (BEFORE TRUNCATE): the truncated rows leave the current views; their history stays';
+REVOKE EXECUTE ON FUNCTION credit.forget_truncated() FROM PUBLIC;
+
 CREATE FUNCTION credit.rescore_trigger_name(scored_table text) RETURNS name
 LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
     -- Named after the scored table (which survives dump and restore, unlike
@@ -570,6 +600,12 @@ BEGIN
                 EXECUTE format('UPDATE %s SET scored_at = NULL WHERE scored_at IS NULL', part.relid);
             END IF;
         END IF;
+        -- (its own check: tables scored before 0.1.1 get it on upgrade)
+        IF NOT EXISTS (SELECT 1 FROM pg_trigger g
+                       WHERE g.tgrelid = part.relid AND g.tgname = 'credit_scoring_history_truncate') THEN
+            EXECUTE format('CREATE TRIGGER credit_scoring_history_truncate BEFORE TRUNCATE ON %s
+                            FOR EACH STATEMENT EXECUTE FUNCTION credit.forget_truncated()', part.relid);
+        END IF;
     END LOOP;
 END
 $fn$;
@@ -609,13 +645,14 @@ BEGIN
         SELECT DISTINCT g.tgrelid::regclass AS rel
         FROM pg_trigger g
         WHERE g.tgname IN ('credit_scoring_history_insert', 'credit_scoring_history_update',
-                           'credit_scoring_history_delete')
+                           'credit_scoring_history_delete', 'credit_scoring_history_truncate')
           AND NOT EXISTS (SELECT 1 FROM credit.scored_tables t
                           WHERE t.relid = coalesce(pg_partition_root(g.tgrelid), g.tgrelid))
     LOOP
         EXECUTE format('DROP TRIGGER IF EXISTS credit_scoring_history_insert ON %s', orphan.rel);
         EXECUTE format('DROP TRIGGER IF EXISTS credit_scoring_history_update ON %s', orphan.rel);
         EXECUTE format('DROP TRIGGER IF EXISTS credit_scoring_history_delete ON %s', orphan.rel);
+        EXECUTE format('DROP TRIGGER IF EXISTS credit_scoring_history_truncate ON %s', orphan.rel);
     END LOOP;
 END
 $fn$;
@@ -818,6 +855,7 @@ BEGIN
         EXECUTE format('DROP TRIGGER IF EXISTS credit_scoring_history_insert ON %s', part.relid);
         EXECUTE format('DROP TRIGGER IF EXISTS credit_scoring_history_update ON %s', part.relid);
         EXECUTE format('DROP TRIGGER IF EXISTS credit_scoring_history_delete ON %s', part.relid);
+        EXECUTE format('DROP TRIGGER IF EXISTS credit_scoring_history_truncate ON %s', part.relid);
     END LOOP;
     IF cfg.customers IS NOT NULL THEN
         EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', credit.rescore_trigger_name(cfg.table_name), cfg.customers);
@@ -919,3 +957,9 @@ COMMENT ON COLUMN credit.early_warnings.scored_at IS 'When the row was last scor
 
 -- (0.1.1) Room for HOT rewrites of the latest scores (src/sql/triggers.sql).
 ALTER TABLE credit.latest_scores SET (fillfactor = 50);
+
+-- (0.1.1) Tables scored before get the TRUNCATE trigger (the truncated rows
+-- leave the current views); Citus distributed tables keep their own set.
+SELECT credit.attach_statement_triggers(t.relid)
+FROM credit.scored_tables t
+WHERE credit.distribution_column(t.relid) IS NULL;

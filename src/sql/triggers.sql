@@ -5,10 +5,13 @@
 --   credit_scoring_score            BEFORE INSERT OR UPDATE OF <inputs>, scored_at
 --                                   FOR EACH ROW: credit.score_row() (Rust) fills
 --                                   credit_score, default_probability, segment, scored_at;
---   credit_scoring_history_insert,  AFTER INSERT / AFTER UPDATE FOR EACH STATEMENT,
---   credit_scoring_history_update   with transition tables: credit.record_scores()
---                                   appends history and raises alerts in one
---                                   set-based INSERT per statement;
+--   credit_scoring_history_insert,  AFTER INSERT / UPDATE / DELETE FOR EACH STATEMENT,
+--   credit_scoring_history_update,  with transition tables: credit.record_scores()
+--   credit_scoring_history_delete   (Rust, src/recorder.rs) appends history, keeps
+--                                   latest_scores and raises alerts, in batches;
+--   credit_scoring_history_truncate BEFORE TRUNCATE FOR EACH STATEMENT:
+--                                   credit.forget_truncated() takes the rows out
+--                                   of latest_scores (TRUNCATE fires no DELETE trigger);
 -- and, in the customers + loans layout, on customers
 --   credit_scoring_rescore_<table>  AFTER UPDATE FOR EACH STATEMENT:
 --                                   credit.rescore_customers() asks the loans of
@@ -153,11 +156,41 @@ $fn$;
 COMMENT ON FUNCTION credit.rescore_customers() IS
     'Statement trigger on a customers table (layout 2): rescores the loans of customers whose income or assets changed';
 
+CREATE FUNCTION credit.forget_truncated() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+-- TRUNCATE fires no DELETE trigger: BEFORE TRUNCATE, while its rows are
+-- still there, they leave the current views (their history stays).
+DECLARE
+    cfg    credit.scored_tables;
+    t_name text;
+BEGIN
+    SELECT * INTO cfg FROM credit.scored_tables
+    WHERE relid = coalesce(pg_partition_root(TG_RELID), TG_RELID);
+    IF NOT FOUND THEN
+        RETURN NULL;
+    END IF;
+    SELECT format('%s.%s', n.nspname, c.relname) INTO t_name
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = cfg.relid;
+    IF TG_RELID = cfg.relid THEN
+        DELETE FROM credit.latest_scores WHERE table_name = t_name;
+    ELSE
+        -- One partition: its rows' keys.
+        EXECUTE format('DELETE FROM credit.latest_scores l USING %s p
+                        WHERE l.table_name = $1 AND l.row_key = p.%I::text', TG_RELID::regclass, cfg.key_column)
+        USING t_name;
+    END IF;
+    RETURN NULL;
+END
+$fn$;
+COMMENT ON FUNCTION credit.forget_truncated() IS
+    'Statement trigger attached by credit.enable_scoring (BEFORE TRUNCATE): the truncated rows leave the current views; their history stays';
+
 -- Attaching the trigger functions is for enable_scoring's callers only:
 -- their arguments and configuration are trusted.
 REVOKE EXECUTE ON FUNCTION credit.score_row() FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION credit.record_scores() FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION credit.rescore_customers() FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION credit.forget_truncated() FROM PUBLIC;
 
 CREATE FUNCTION credit.rescore_trigger_name(scored_table text) RETURNS name
 LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
@@ -690,6 +723,12 @@ BEGIN
                 EXECUTE format('UPDATE %s SET scored_at = NULL WHERE scored_at IS NULL', part.relid);
             END IF;
         END IF;
+        -- (its own check: tables scored before 0.1.1 get it on upgrade)
+        IF NOT EXISTS (SELECT 1 FROM pg_trigger g
+                       WHERE g.tgrelid = part.relid AND g.tgname = 'credit_scoring_history_truncate') THEN
+            EXECUTE format('CREATE TRIGGER credit_scoring_history_truncate BEFORE TRUNCATE ON %s
+                            FOR EACH STATEMENT EXECUTE FUNCTION credit.forget_truncated()', part.relid);
+        END IF;
     END LOOP;
 END
 $fn$;
@@ -732,13 +771,14 @@ BEGIN
         SELECT DISTINCT g.tgrelid::regclass AS rel
         FROM pg_trigger g
         WHERE g.tgname IN ('credit_scoring_history_insert', 'credit_scoring_history_update',
-                           'credit_scoring_history_delete')
+                           'credit_scoring_history_delete', 'credit_scoring_history_truncate')
           AND NOT EXISTS (SELECT 1 FROM credit.scored_tables t
                           WHERE t.relid = coalesce(pg_partition_root(g.tgrelid), g.tgrelid))
     LOOP
         EXECUTE format('DROP TRIGGER IF EXISTS credit_scoring_history_insert ON %s', orphan.rel);
         EXECUTE format('DROP TRIGGER IF EXISTS credit_scoring_history_update ON %s', orphan.rel);
         EXECUTE format('DROP TRIGGER IF EXISTS credit_scoring_history_delete ON %s', orphan.rel);
+        EXECUTE format('DROP TRIGGER IF EXISTS credit_scoring_history_truncate ON %s', orphan.rel);
     END LOOP;
 END
 $fn$;
@@ -954,6 +994,7 @@ BEGIN
         EXECUTE format('DROP TRIGGER IF EXISTS credit_scoring_history_insert ON %s', part.relid);
         EXECUTE format('DROP TRIGGER IF EXISTS credit_scoring_history_update ON %s', part.relid);
         EXECUTE format('DROP TRIGGER IF EXISTS credit_scoring_history_delete ON %s', part.relid);
+        EXECUTE format('DROP TRIGGER IF EXISTS credit_scoring_history_truncate ON %s', part.relid);
     END LOOP;
     IF cfg.customers IS NOT NULL THEN
         EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', credit.rescore_trigger_name(cfg.table_name), cfg.customers);

@@ -132,3 +132,45 @@ SELECT credit.disable_scoring('bulk_loans');
 SELECT credit.disable_scoring('bulk_batches');
 DROP TABLE bulk_loans, bulk_batches;
 RESET work_mem;
+
+-- TRUNCATE fires no DELETE trigger: the truncated rows still leave the
+-- current views (their history stays), on a plain table and on one
+-- partition of a partitioned one.
+CREATE TABLE bulk_truncated (
+    id             bigint PRIMARY KEY,
+    monthly_income numeric,
+    assets_value   numeric,
+    loan_amount    numeric,
+    tenor_months   integer
+);
+SELECT credit.enable_scoring('bulk_truncated');
+INSERT INTO bulk_truncated SELECT g, 5000, 1000, 1000, 12 FROM generate_series(1, 3) AS g;
+TRUNCATE bulk_truncated;
+SELECT count(*) AS current_rows FROM credit.current_scores WHERE table_name = 'public.bulk_truncated';
+SELECT count(*) AS history_rows FROM credit.score_history WHERE table_name = 'public.bulk_truncated';
+INSERT INTO bulk_truncated SELECT g, 5000, 1000, 1000, 12 FROM generate_series(2, 3) AS g;
+SELECT row_key FROM credit.current_scores WHERE table_name = 'public.bulk_truncated' ORDER BY row_key;
+
+CREATE TABLE bulk_parts (
+    id             bigint PRIMARY KEY,
+    monthly_income numeric,
+    assets_value   numeric,
+    loan_amount    numeric,
+    tenor_months   integer
+) PARTITION BY RANGE (id);
+CREATE TABLE bulk_parts_low PARTITION OF bulk_parts FOR VALUES FROM (0) TO (100);
+CREATE TABLE bulk_parts_high PARTITION OF bulk_parts FOR VALUES FROM (100) TO (200);
+SELECT credit.enable_scoring('bulk_parts');
+INSERT INTO bulk_parts VALUES (1, 5000, 1000, 1000, 12), (150, 5000, 1000, 1000, 12);
+TRUNCATE bulk_parts_low;
+SELECT row_key FROM credit.current_scores WHERE table_name = 'public.bulk_parts' ORDER BY row_key;
+TRUNCATE bulk_parts;
+SELECT count(*) AS current_rows FROM credit.current_scores WHERE table_name = 'public.bulk_parts';
+-- Detached: no trigger of scoring is left behind.
+SELECT credit.disable_scoring('bulk_parts');
+SELECT credit.disable_scoring('bulk_truncated');
+SELECT count(*) AS triggers_left FROM pg_trigger
+WHERE tgname LIKE 'credit_scoring%'
+  AND tgrelid IN ('bulk_parts'::regclass, 'bulk_parts_low'::regclass, 'bulk_parts_high'::regclass,
+                  'bulk_truncated'::regclass);
+DROP TABLE bulk_parts, bulk_truncated;
