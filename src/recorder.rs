@@ -161,6 +161,18 @@ unsafe fn clear_slot(slot: *mut pg_sys::TupleTableSlot) {
     }
 }
 
+/// A non-negative decimal with at most 6 decimals, in millionths.
+fn micros(text: &str) -> Option<u128> {
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if !digits(whole) || fraction.len() > 6 || !(fraction.is_empty() || digits(fraction)) {
+        return None;
+    }
+    let whole: u128 = whole.parse().ok().filter(|w| *w <= 1_000_000)?;
+    let fraction: u128 = format!("{fraction:0<6}").parse().ok()?;
+    Some(whole * 1_000_000 + fraction)
+}
+
 /// Runs one query with one parameter through SPI; its return code.
 unsafe fn spi_execute(query: &str, arg_type: Oid, arg: Datum, read_only: bool, count: i64) -> i32 {
     let query = CString::new(query).expect("no NUL in a query");
@@ -830,6 +842,8 @@ struct Recorder {
     kinds: [Datum; 3],
     /// decision_reasons arrays by reason bits, made when first needed.
     reasons: HashMap<u8, Datum>,
+    /// The alert ratio in millionths, when it has at most 6 decimals.
+    ratio_micros: Option<u128>,
     now: i64,
     /// The statement's snapshot, for the look-ups into history and alerts.
     snapshot: pg_sys::Snapshot,
@@ -972,6 +986,7 @@ impl Recorder {
                 latest_probe,
                 row_cxt,
                 reasons: HashMap::new(),
+                ratio_micros: micros(&cfg.ratio_text),
                 now: pg_sys::GetCurrentTransactionStartTimestamp(),
                 snapshot,
                 keep,
@@ -1194,6 +1209,20 @@ impl Recorder {
             let default_probability = attr(slot, self.outputs.default_probability);
             let decision = attr(slot, self.outputs.decision);
 
+            // The application as the row trigger scored it (when it did).
+            let app = match (credit_score, amount, tenor_months) {
+                (Some(_), Some(amount), Some(tenor)) => (|| {
+                    Application::new(
+                        numeric::to_amount(income).ok()?,
+                        numeric::to_amount(assets).ok()?,
+                        numeric::to_amount(amount).ok()?,
+                        tenor,
+                    )
+                    .ok()
+                })(),
+                _ => None,
+            };
+
             // Alerts first: their look-ups see the rows as they were.
             let mut alerts: [Option<Alert>; 2] = [None, None];
             match (credit_score, amount, tenor_months) {
@@ -1223,9 +1252,15 @@ impl Recorder {
                         details,
                     });
                 }
-                (Some(score), Some(amount), Some(tenor)) => {
-                    let tenor = call1(fmgr::int4_numeric, Datum::from(tenor));
-                    if self.critical(income, amount, tenor) && !self.was_critical(row_key) {
+                (Some(score), Some(amount), Some(months)) => {
+                    let tenor = call1(fmgr::int4_numeric, Datum::from(months));
+                    // Exact in the core when the ratio has at most 6 decimals
+                    // (the usual case), else with numeric arithmetic.
+                    let critical = match (&app, self.ratio_micros) {
+                        (Some(app), Some(ratio)) => self.card.dsr_above(app, ratio),
+                        _ => self.critical(income, amount, tenor),
+                    };
+                    if critical && !self.was_critical(row_key) {
                         let installment = call2(fmgr::numeric_mul, amount, self.cfg.one_plus_margin);
                         let dsr =
                             call2(fmgr::numeric_div, call2(fmgr::numeric_div, installment, tenor), income);
@@ -1254,10 +1289,7 @@ impl Recorder {
 
             // The history row.
             let history_id: i64 = call1(fmgr::nextval_oid, Datum::from(self.cfg.history_seq)).value() as i64;
-            let reasons = match (credit_score, amount, tenor_months) {
-                (Some(_), Some(amount), Some(tenor)) => self.decision_reasons(income, assets, amount, tenor),
-                _ => None,
-            };
+            let reasons = app.as_ref().and_then(|app| self.decision_reasons(app));
             let c = &self.history_columns;
             let (v, n) = self.history.row();
             put(v, n, c.id, Some(Datum::from(history_id)));
@@ -1406,22 +1438,9 @@ impl Recorder {
     }
 
     /// The decision's reasons (a text[]), as credit.decide gives them.
-    unsafe fn decision_reasons(
-        &mut self,
-        income: Datum,
-        assets: Datum,
-        amount: Datum,
-        tenor: i32,
-    ) -> Option<Datum> {
+    unsafe fn decision_reasons(&mut self, app: &Application) -> Option<Datum> {
         unsafe {
-            let app = Application::new(
-                numeric::to_amount(income).ok()?,
-                numeric::to_amount(assets).ok()?,
-                numeric::to_amount(amount).ok()?,
-                tenor,
-            )
-            .ok()?;
-            let bits = self.card.evaluate(&app).decision_reasons;
+            let bits = self.card.evaluate(app).decision_reasons;
             if let Some(&d) = self.reasons.get(&bits) {
                 return Some(d);
             }

@@ -480,6 +480,21 @@ impl Scorecard {
         }
     }
 
+    /// installment / income above `ratio_micros` / 10^6, decided exactly as
+    /// the DSR bands are (cross-multiplied: amount × (1 + margin) >
+    /// ratio × income × tenor); false without income. The `dsr_critical`
+    /// alert's rule (SPEC §3).
+    pub fn dsr_above(&self, app: &Application, ratio_micros: u128) -> bool {
+        let income = app.monthly_income.wide();
+        if income <= 0 {
+            return false;
+        }
+        let tenor = I256::from(app.tenor_months.max(1));
+        let repayable = app.loan_amount.wide() * self.one_plus_margin;
+        let (q, r) = (repayable / tenor, repayable % tenor);
+        !quotient_at_most(q, r, I256::from(ratio_micros) * income)
+    }
+
     /// The decision reason codes of these bits, in order.
     pub fn decision_reasons(&self, bits: u8) -> Vec<&str> {
         (0..5).filter(|i| bits & (1 << i) != 0).map(|i| self.decision_codes[i].as_str()).collect()
@@ -685,6 +700,25 @@ mod tests {
     use super::*;
     use crate::exact::{Amount, INPUT_SCALE, MAX_INPUT_UNITS};
     use proptest::prelude::*;
+
+    #[test]
+    fn dsr_above_is_exact_at_the_edge() {
+        let card = crate::reference::scorecard();
+        let app = |income: &str, amount: &str, tenor: i32| Application {
+            monthly_income: income.parse().unwrap(),
+            assets: Amount::ZERO,
+            loan_amount: amount.parse().unwrap(),
+            tenor_months: tenor,
+        };
+        // 1150 / 12 / 159.722222... : the installment is 95.8333..., 0.60 of
+        // an income of 159.7222... exactly.
+        assert!(!card.dsr_above(&app("1000", "600", 1), 690_000));
+        assert!(card.dsr_above(&app("1000", "600.000001", 1), 690_000));
+        assert!(!card.dsr_above(&app("0", "600", 1), 1));
+        // 1000 x 1.15 / 12 = 95.8333...; > 0.60 x 159.72 = 95.832, not > 0.60 x 159.73
+        assert!(card.dsr_above(&app("159.72", "1000", 12), 600_000));
+        assert!(!card.dsr_above(&app("159.73", "1000", 12), 600_000));
+    }
 
     fn micro_amount() -> impl Strategy<Value = Amount> {
         let max_micros = MAX_INPUT_UNITS / 10i128.pow(INPUT_SCALE - 6);

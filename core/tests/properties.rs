@@ -50,6 +50,16 @@ proptest! {
     }
 
     #[test]
+    fn dsr_above_agrees_with_the_decline_rule(income in amount(), loan in amount(), tenor in tenor()) {
+        // The reference policy declines above 0.60 (dsr_over_60), decided by
+        // the same cross-multiplication: the alert rule at 0.60 must agree.
+        let card = reference::scorecard();
+        let app = Application::new(income, Amount::ZERO, loan, tenor).unwrap();
+        let declined_for_dsr = card.evaluate(&app).decision_reasons & credit_core::scorecard::DSR_OVER_DECLINE != 0;
+        prop_assert_eq!(card.dsr_above(&app, 600_000), declined_for_dsr);
+    }
+
+    #[test]
     fn more_income_or_assets_never_lowers_the_score(income in amount(), extra in amount(), assets in amount(), loan in amount(), tenor in tenor()) {
         let card = reference::scorecard();
         let base = card.evaluate(&Application::new(income, assets, loan, tenor).unwrap()).credit_score;

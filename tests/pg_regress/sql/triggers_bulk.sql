@@ -174,3 +174,27 @@ WHERE tgname LIKE 'credit_scoring%'
   AND tgrelid IN ('bulk_parts'::regclass, 'bulk_parts_low'::regclass, 'bulk_parts_high'::regclass,
                   'bulk_truncated'::regclass);
 DROP TABLE bulk_parts, bulk_truncated;
+
+-- dsr_critical at the edge, with a ratio of up to 6 decimals (decided in
+-- the core) and one of 7 (decided with numeric arithmetic): a DSR of
+-- exactly 0.60 (1200 x 1.15 / 1 / 2300) is above 0.5999999, not above 0.6.
+CREATE TABLE bulk_edges (
+    id             integer PRIMARY KEY,
+    monthly_income numeric,
+    assets_value   numeric,
+    loan_amount    numeric,
+    tenor_months   integer
+);
+SELECT credit.enable_scoring('bulk_edges');
+SET credit_scoring.dsr_alert_ratio = '0.6';
+INSERT INTO bulk_edges VALUES (1, 2300, 0, 1200, 1), (2, 2299.999999, 0, 1200, 1);
+SET credit_scoring.dsr_alert_ratio = '0.5999999';
+INSERT INTO bulk_edges VALUES (3, 2300, 0, 1200, 1), (4, 2300.0004, 0, 1200, 1);
+RESET credit_scoring.dsr_alert_ratio;
+SELECT e.id, round(e.loan_amount * 1.15 / e.monthly_income, 12) AS dsr, a.details->>'dsr_alert_ratio' AS ratio
+FROM bulk_edges e
+LEFT JOIN credit.score_alerts a ON a.table_name = 'public.bulk_edges' AND a.row_key = e.id::text
+                               AND a.kind = 'dsr_critical'
+ORDER BY e.id;
+SELECT credit.disable_scoring('bulk_edges');
+DROP TABLE bulk_edges;
