@@ -384,13 +384,14 @@ impl Input {
 
 /// The tenor as the history stores it: `integer` when the value is a whole
 /// number in range (else NULL, as the SQL `CASE` did).
-unsafe fn tenor_integer(kind: NumberKind, d: Datum, numeric: Datum) -> Option<i32> {
+unsafe fn tenor_integer(kind: NumberKind, d: Datum) -> Option<i32> {
     unsafe {
         match kind {
             NumberKind::Int2 => Some(i32::from(d.value() as i16)),
             NumberKind::Int4 => Some(d.value() as i32),
             NumberKind::Int8 => i32::try_from(d.value() as i64).ok(),
             _ => {
+                let numeric = kind.numeric(d);
                 let whole = call2(fmgr::numeric_trunc, numeric, Datum::from(0i32));
                 let in_range = bool_of(call2(fmgr::numeric_eq, numeric, whole))
                     && bool_of(call2(fmgr::numeric_ge, numeric, numeric_in("-2147483648")))
@@ -1196,14 +1197,7 @@ impl Recorder {
             let assets = assets_value.unwrap_or(self.zero);
             let tenor_raw = attr(slot, self.tenor.attnum);
             let amount = attr(slot, self.amount.attnum).map(|d| self.amount.kind.numeric(d));
-            let tenor_numeric = |raw: Datum| match self.tenor.kind {
-                NumberKind::Int2 | NumberKind::Int4 => None,
-                kind => Some(kind.numeric(raw)),
-            };
-            let tenor_months = tenor_raw.and_then(|d| {
-                let n = tenor_numeric(d).unwrap_or(Datum::from(0));
-                tenor_integer(self.tenor.kind, d, n)
-            });
+            let tenor_months = tenor_raw.and_then(|d| tenor_integer(self.tenor.kind, d));
             let credit_score = attr(slot, self.outputs.credit_score).map(|d| d.value() as i32);
             let segment = attr(slot, self.outputs.segment);
             let default_probability = attr(slot, self.outputs.default_probability);
