@@ -32,7 +32,7 @@
 //! few SPI queries (configuration, customers in layout 2) see the
 //! extension's tables whatever the writer's role.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ffi::{CStr, CString};
 
 use credit_core::{Application, Scorecard};
@@ -54,7 +54,7 @@ fn config_error(message: String) -> ! {
 
 /// The fmgr entry points called directly (pgrx wraps its bindings of them
 /// in Rust functions; DirectFunctionCall needs the C symbols).
-mod fmgr {
+pub(crate) mod fmgr {
     use pgrx::pg_sys::{Datum, FunctionCallInfo};
     unsafe extern "C-unwind" {
         pub fn numeric_in(fcinfo: FunctionCallInfo) -> Datum;
@@ -78,9 +78,9 @@ mod fmgr {
     }
 }
 
-type PgFn = unsafe extern "C-unwind" fn(pg_sys::FunctionCallInfo) -> Datum;
+pub(crate) type PgFn = unsafe extern "C-unwind" fn(pg_sys::FunctionCallInfo) -> Datum;
 
-unsafe fn call1(f: PgFn, a: Datum) -> Datum {
+pub(crate) unsafe fn call1(f: PgFn, a: Datum) -> Datum {
     unsafe { pg_sys::DirectFunctionCall1Coll(Some(f), pg_sys::InvalidOid, a) }
 }
 
@@ -1107,7 +1107,73 @@ impl Recorder {
             if let Some(o) = old {
                 o.close();
             }
+            // Keys the statement changed (the only way the positional
+            // pairing fails): a row whose key moved left its old key, as a
+            // deleted row does.
+            if let Some(map) = old_by_key {
+                let mut moved_to = HashSet::new();
+                let mut reader = Reader::open((*td).tg_newtable, self.desc);
+                while reader.next() {
+                    let outer = pg_sys::MemoryContextSwitchTo(self.row_cxt);
+                    if let Some(c) = key_text(reader.slot, key) {
+                        moved_to.insert(CStr::from_ptr(c).to_bytes().to_vec());
+                    }
+                    pg_sys::MemoryContextSwitchTo(outer);
+                    pg_sys::MemoryContextReset(self.row_cxt);
+                }
+                reader.close();
+                let left: Vec<&[u8]> =
+                    map.keys().filter(|k| !moved_to.contains(*k)).map(|k| k.as_slice()).collect();
+                if !left.is_empty() {
+                    self.forget_keys(td, &left);
+                }
+            }
             self.finish();
+        }
+    }
+
+    /// Takes keys no row of the table carries any more out of
+    /// credit.latest_scores (a row with the same key outside the
+    /// statement keeps it, when the key column is not unique).
+    unsafe fn forget_keys(&self, td: *mut pg_sys::TriggerData, keys: &[&[u8]]) {
+        unsafe {
+            let rel = (*td).tg_relation;
+            let name = pg_sys::quote_qualified_identifier(
+                pg_sys::get_namespace_name((*(*rel).rd_rel).relnamespace),
+                (*(*rel).rd_rel).relname.data.as_ptr(),
+            );
+            let query = CString::new(format!(
+                "DELETE FROM credit.latest_scores l WHERE l.table_name = $1 AND l.row_key = ANY($2)
+                   AND NOT EXISTS (SELECT FROM {} t WHERE t.{} = l.row_key::{})",
+                CStr::from_ptr(name).to_string_lossy(),
+                crate::triggers::quote_ident(&self.cfg.key_column),
+                CStr::from_ptr(pg_sys::format_type_be(self.key.1)).to_string_lossy()
+            ))
+            .expect("no NUL in identifiers");
+            let mut elems: Vec<Datum> = keys.iter().map(|k| text_datum(k)).collect();
+            let array = pg_sys::construct_array(
+                elems.as_mut_ptr(),
+                elems.len() as i32,
+                pg_sys::TEXTOID,
+                -1,
+                false,
+                b'i' as std::ffi::c_char,
+            );
+            let mut types = [pg_sys::TEXTOID, pg_sys::TEXTARRAYOID];
+            let mut args = [self.table_name, Datum::from(array)];
+            let rc = pg_sys::SPI_execute_with_args(
+                query.as_ptr(),
+                2,
+                types.as_mut_ptr(),
+                args.as_mut_ptr(),
+                std::ptr::null(),
+                false,
+                0,
+            );
+            pg_sys::MemoryContextSwitchTo(self.keep);
+            if rc != pg_sys::SPI_OK_DELETE as i32 {
+                config_error(format!("credit_scoring: forgetting moved row keys failed ({rc})"));
+            }
         }
     }
 

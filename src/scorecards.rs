@@ -62,7 +62,7 @@ pub fn named(name: &str) -> &'static Scorecard {
         return reference::scorecard();
     }
     let text = Spi::get_one_with_args::<String>(
-        "SELECT definition::text FROM credit.scorecards WHERE name = $1",
+        "SELECT definition::pg_catalog.text FROM credit.scorecards WHERE name OPERATOR(pg_catalog.=) $1",
         &[name.into()],
     );
     let text = match text {

@@ -43,6 +43,10 @@ enum Kind {
     Int2,
     Int4,
     Int8,
+    /// real, double precision: through their cast to numeric (what
+    /// `value::numeric` gives, which history records), never their text
+    /// (which depends on extra_float_digits).
+    Float(crate::recorder::PgFn),
     /// Any other type: through its output function and the text parser.
     Text {
         output: pg_sys::Oid,
@@ -56,6 +60,8 @@ impl Kind {
             pg_sys::INT2OID => Kind::Int2,
             pg_sys::INT4OID => Kind::Int4,
             pg_sys::INT8OID => Kind::Int8,
+            pg_sys::FLOAT4OID => Kind::Float(crate::recorder::fmgr::float4_numeric),
+            pg_sys::FLOAT8OID => Kind::Float(crate::recorder::fmgr::float8_numeric),
             other => {
                 let (mut output, mut varlena) = (pg_sys::InvalidOid, false);
                 unsafe { pg_sys::getTypeOutputInfo(other, &mut output, &mut varlena) };
@@ -77,6 +83,11 @@ impl Kind {
                 Kind::Int2 => whole(i64::from(d.value() as i16)),
                 Kind::Int4 => whole(i64::from(d.value() as i32)),
                 Kind::Int8 => whole(d.value() as i64),
+                Kind::Float(cast) => {
+                    let n = crate::recorder::call1(cast, d);
+                    numeric::to_amount(n)
+                        .map_err(|p| InputError::new(field, Problem::Amount(p), &numeric::to_text(n)))
+                }
                 Kind::Text { output } => {
                     let text = output_text(output, d);
                     text.parse::<Amount>().map_err(|p| InputError::new(field, Problem::Amount(p), &text))
@@ -93,19 +104,21 @@ impl Kind {
                 Kind::Int2 => i64::from(d.value() as i16),
                 Kind::Int4 => i64::from(d.value() as i32),
                 Kind::Int8 => d.value() as i64,
-                Kind::Numeric | Kind::Text { .. } => match self.amount(d, Field::TenorMonths) {
-                    Ok(a) => {
-                        let one = 10i128.pow(credit_core::exact::INPUT_SCALE);
-                        if a.units() % one != 0 {
-                            return Err(bad(Problem::NotWholeMonths, &a.to_string()));
+                Kind::Numeric | Kind::Float(_) | Kind::Text { .. } => {
+                    match self.amount(d, Field::TenorMonths) {
+                        Ok(a) => {
+                            let one = 10i128.pow(credit_core::exact::INPUT_SCALE);
+                            if a.units() % one != 0 {
+                                return Err(bad(Problem::NotWholeMonths, &a.to_string()));
+                            }
+                            (a.units() / one) as i64
                         }
-                        (a.units() / one) as i64
+                        Err(e) if e.problem == Problem::Amount(AmountProblem::Negative) => {
+                            return Err(bad(Problem::TenorBelowOne, &e.value));
+                        }
+                        Err(e) => return Err(e),
                     }
-                    Err(e) if e.problem == Problem::Amount(AmountProblem::Negative) => {
-                        return Err(bad(Problem::TenorBelowOne, &e.value));
-                    }
-                    Err(e) => return Err(e),
-                },
+                }
             }
         };
         if whole < 1 {
@@ -610,4 +623,66 @@ pub(crate) unsafe fn why_invalid(
         Application::new(income, assets, loan, tenor)
     })();
     checked.err().map(|e| e.to_string())
+}
+
+function_info_v1!(pg_finfo_credit_run_as_owner);
+/// `credit.run_as_owner(target regclass, query text, keys anyarray) →
+/// bigint`: runs one statement (`$1` is `keys`) as the owner of `target`,
+/// as PostgreSQL's foreign-key triggers run theirs. The extension's
+/// SECURITY DEFINER trigger functions write application tables through it
+/// (rescoring a customer's loans, scoring an attached partition), so the
+/// table owner's own triggers fire as that owner, never as the extension's
+/// superuser. Not granted to PUBLIC. Returns the rows processed.
+#[unsafe(no_mangle)]
+pub unsafe extern "C-unwind" fn credit_run_as_owner(fcinfo: pg_sys::FunctionCallInfo) -> Datum {
+    unsafe { pg_sys::submodules::panic::pgrx_extern_c_guard(|| run_as_owner(fcinfo)) }
+}
+
+unsafe fn run_as_owner(fcinfo: pg_sys::FunctionCallInfo) -> Datum {
+    unsafe {
+        let args = (*fcinfo).args.as_slice(3);
+        if args[0].isnull || args[1].isnull {
+            (*fcinfo).isnull = true;
+            return Datum::from(0);
+        }
+        let relid = pg_sys::Oid::from(args[0].value.value() as u32);
+        let query = pg_sys::text_to_cstring(args[1].value.cast_mut_ptr());
+        let keys_type = pg_sys::get_fn_expr_argtype((*fcinfo).flinfo, 2);
+        let rel = pg_sys::try_relation_open(relid, pg_sys::AccessShareLock as i32);
+        if rel.is_null() {
+            config_error(format!("credit_scoring: relation with OID {} does not exist", u32::from(relid)));
+        }
+        let owner = (*(*rel).rd_rel).relowner;
+        pg_sys::relation_close(rel, pg_sys::NoLock as i32);
+
+        if pg_sys::SPI_connect() < 0 {
+            config_error("credit_scoring: SPI_connect failed".into());
+        }
+        let (mut user, mut context) = (pg_sys::InvalidOid, 0);
+        pg_sys::GetUserIdAndSecContext(&mut user, &mut context);
+        pg_sys::SetUserIdAndSecContext(
+            owner,
+            context | (pg_sys::SECURITY_LOCAL_USERID_CHANGE | pg_sys::SECURITY_NOFORCE_RLS) as i32,
+        );
+        // (On an error, transaction abort restores the user.)
+        let mut types = [keys_type];
+        let mut values = [args[2].value];
+        let nulls = if args[2].isnull { c"n" } else { c" " };
+        let rc = pg_sys::SPI_execute_with_args(
+            query,
+            1,
+            types.as_mut_ptr(),
+            values.as_mut_ptr(),
+            nulls.as_ptr(),
+            false,
+            0,
+        );
+        pg_sys::SetUserIdAndSecContext(user, context);
+        let processed = pg_sys::SPI_processed;
+        pg_sys::SPI_finish();
+        if rc < 0 {
+            config_error(format!("credit_scoring: run_as_owner failed ({rc})"));
+        }
+        Datum::from(processed as i64)
+    }
 }

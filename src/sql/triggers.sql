@@ -129,27 +129,40 @@ AS 'MODULE_PATHNAME', 'credit_record_scores';
 COMMENT ON FUNCTION credit.record_scores() IS
     'Statement trigger attached by credit.enable_scoring: appends the statement''s scorings to credit.score_history and raises alerts, set-based';
 
+CREATE FUNCTION credit.run_as_owner(target regclass, query text, keys anyarray) RETURNS bigint
+-- Rust (src/triggers.rs). The SECURITY DEFINER trigger functions write
+-- application tables only through this, so the table owner's own triggers
+-- fire as that owner (as PostgreSQL's foreign-key triggers do), never as
+-- the extension's superuser.
+LANGUAGE c AS 'MODULE_PATHNAME', 'credit_run_as_owner';
+REVOKE EXECUTE ON FUNCTION credit.run_as_owner(regclass, text, anyarray) FROM PUBLIC;
+COMMENT ON FUNCTION credit.run_as_owner(regclass, text, anyarray) IS
+    'Internal: runs one statement ($1 = keys) as the owner of the target table; returns the rows processed';
+
 CREATE FUNCTION credit.rescore_customers() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
 -- SECURITY DEFINER: the role that updated customers needs no rights on
 -- credit.* nor on the loans; all it can cause is a rescoring of the loans
--- of the customers it changed.
+-- of the customers it changed, written as the loans table's owner.
 DECLARE
     cfg credit.scored_tables;
 BEGIN
-    -- (to_regclass: a dropped loans table leaves nothing to rescore)
-    SELECT * INTO cfg FROM credit.scored_tables WHERE relid = to_regclass(TG_ARGV[0]);
+    -- (by name, as the trigger argument has it: a dropped loans table
+    -- leaves nothing to rescore)
+    SELECT * INTO cfg FROM credit.scored_tables WHERE table_name = TG_ARGV[0];
     IF NOT FOUND OR cfg.customers IS NULL THEN
         RETURN NULL;
     END IF;
     -- Setting scored_at asks the row trigger to rescore (it reads the
     -- customer's new income and assets) and writes a new scored_at.
     EXECUTE format(
-        'UPDATE %s l SET scored_at = NULL
+        'SELECT credit.run_as_owner($1, $2, array_agg(n.%I))
          FROM credit_new n JOIN credit_old o ON o.%I = n.%I
-         WHERE l.%I = n.%I AND (n.%I IS DISTINCT FROM o.%I OR n.%I IS DISTINCT FROM o.%I)',
-        cfg.relid, cfg.customers_key, cfg.customers_key, cfg.customer_ref, cfg.customers_key,
-        cfg.income_column, cfg.income_column, cfg.assets_column, cfg.assets_column);
+         WHERE n.%I IS DISTINCT FROM o.%I OR n.%I IS DISTINCT FROM o.%I
+         HAVING count(*) > 0',
+        cfg.customers_key, cfg.customers_key, cfg.customers_key,
+        cfg.income_column, cfg.income_column, cfg.assets_column, cfg.assets_column)
+    USING cfg.relid, format('UPDATE %s SET scored_at = NULL WHERE %I = ANY($1)', cfg.relid, cfg.customer_ref);
     RETURN NULL;
 END
 $fn$;
@@ -498,6 +511,15 @@ BEGIN
         RETURN NULL;
     END IF;
     IF TG_OP = 'UPDATE' THEN
+        -- A row whose key the statement changed left its old key, as a
+        -- deleted row does.
+        EXECUTE format('SELECT array_agg(DISTINCT o.%1$I::bigint), array_agg(o.%2$I::text) FROM credit_old o
+                        WHERE NOT EXISTS (SELECT FROM credit_new n WHERE n.%2$I = o.%2$I)',
+                       dist_col, key_col) INTO keys, row_keys;
+        IF keys IS NOT NULL THEN
+            EXECUTE 'DELETE FROM credit.latest_scores WHERE dist_key = ANY($1) AND table_name = $2 AND row_key = ANY($3)'
+            USING keys, t_name, row_keys;
+        END IF;
         sources   := format('credit_new n LEFT JOIN credit_old o ON o.%I = n.%I', key_col, key_col);
         rescored  := format('o.%I IS NULL OR n.scored_at IS DISTINCT FROM o.scored_at', key_col);
         old_score := 'o.credit_score';
@@ -650,8 +672,11 @@ BEGIN
                    TG_ARGV[2], TG_ARGV[3], TG_ARGV[4])
     INTO keys;
     IF keys IS NOT NULL THEN
-        -- Co-located: the loans of these customers are on this node.
-        EXECUTE format('UPDATE %s SET scored_at = NULL WHERE %I = ANY($1)', TG_ARGV[0], TG_ARGV[1]) USING keys;
+        -- Co-located: the loans of these customers are on this node
+        -- (written as the loans table's owner).
+        PERFORM credit.run_as_owner(TG_ARGV[0]::regclass,
+                                    format('UPDATE %s SET scored_at = NULL WHERE %I = ANY($1)', TG_ARGV[0], TG_ARGV[1]),
+                                    keys);
     END IF;
     RETURN NULL;
 END
@@ -720,7 +745,10 @@ BEGIN
                             REFERENCING OLD TABLE AS credit_old
                             FOR EACH STATEMENT EXECUTE FUNCTION credit.record_scores()', part.relid);
             IF score_unscored AND part.relid <> target AND (SELECT relkind FROM pg_class WHERE oid = part.relid) = 'r' THEN
-                EXECUTE format('UPDATE %s SET scored_at = NULL WHERE scored_at IS NULL', part.relid);
+                -- (as the partition's owner: this runs in the event trigger)
+                PERFORM credit.run_as_owner(part.relid,
+                                            format('UPDATE %s SET scored_at = NULL WHERE scored_at IS NULL', part.relid),
+                                            NULL::integer[]);
             END IF;
         END IF;
         -- (its own check: tables scored before 0.1.1 get it on upgrade)
@@ -788,7 +816,8 @@ COMMENT ON FUNCTION credit.on_ddl() IS
 CREATE FUNCTION credit.on_drop() RETURNS event_trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
 -- A dropped scored table leaves no configuration behind (its history
--- stays), nor a rescoring trigger on its customers table.
+-- stays), no rows in the current views, nor a rescoring trigger on its
+-- customers table.
 DECLARE
     gone record;
 BEGIN
@@ -798,6 +827,8 @@ BEGIN
         WHERE d.object_type = 'table' AND t.relid::oid = d.objid
         RETURNING t.table_name, t.customers
     LOOP
+        -- Its rows are gone: so are they from the current views.
+        DELETE FROM credit.latest_scores WHERE table_name = gone.table_name;
         IF EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = gone.customers) THEN
             EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', credit.rescore_trigger_name(gone.table_name),
                            gone.customers);
@@ -847,6 +878,15 @@ BEGIN
         RAISE EXCEPTION 'must be owner of table %', (SELECT quote_ident(relname) FROM pg_class WHERE oid = target)
             USING ERRCODE = 'insufficient_privilege';
     END IF;
+    -- A partition is scored through its partitioned table (whose triggers
+    -- cover every partition, present and future).
+    IF (SELECT relispartition FROM pg_class WHERE oid = target) THEN
+        RAISE EXCEPTION 'credit.enable_scoring: % is a partition of %', target,
+                        (SELECT p.relid FROM pg_partition_ancestors(target) p
+                         JOIN pg_class c ON c.oid = p.relid WHERE NOT c.relispartition)
+            USING ERRCODE = 'wrong_object_type', HINT = 'Enable scoring on the partitioned table.';
+    END IF;
+
     IF NOT EXISTS (SELECT 1 FROM credit.scorecards s WHERE s.name = enable_scoring.scorecard) THEN
         RAISE EXCEPTION 'credit.enable_scoring: scorecard "%" does not exist', scorecard
             USING ERRCODE = 'undefined_object', HINT = 'See SELECT name FROM credit.scorecards.';
@@ -865,7 +905,7 @@ BEGIN
 
     -- Every named column must exist with a numeric type.
     FOR col IN
-        SELECT r.rel, r.name, a.atttypid::regtype AS type, r.numeric
+        SELECT r.rel, r.name, a.atttypid::regtype AS type, r.numeric, a.attgenerated <> '' AS generated
         FROM (VALUES (target, key, false), (target, amount, true), (target, tenor, true),
                      (coalesce(customers, target), income, true), (coalesce(customers, target), assets, true),
                      (CASE WHEN customers IS NOT NULL THEN target END, customer_ref, false))
@@ -880,6 +920,23 @@ BEGIN
         IF col.numeric AND NOT col.type = ANY (numeric_ok) THEN
             RAISE EXCEPTION 'credit.enable_scoring: column %.% is of type %, not a number', col.rel, col.name, col.type
                 USING ERRCODE = 'datatype_mismatch';
+        END IF;
+        -- A row trigger runs before generated columns are computed: it
+        -- would score what the column held before.
+        IF col.numeric AND col.generated AND col.rel = target THEN
+            RAISE EXCEPTION 'credit.enable_scoring: column %.% is a generated column', col.rel, col.name
+                USING ERRCODE = 'feature_not_supported',
+                      HINT = 'Score from the columns it is computed from, or from a stored column the application writes.';
+        END IF;
+        -- History and alerts name a row by its key as text: a text form
+        -- that depends on the session's settings would give one row two keys.
+        IF col.name = key AND col.rel = target
+           AND col.type IN ('timestamptz', 'timestamp', 'date', 'time', 'timetz', 'interval', 'real',
+                            'double precision', 'money') THEN
+            RAISE EXCEPTION 'credit.enable_scoring: key column %.% is of type %, whose text depends on the session''s settings',
+                            col.rel, col.name, col.type
+                USING ERRCODE = 'feature_not_supported',
+                      HINT = 'Use a key of an integer, text or uuid type: key => ''column''.';
         END IF;
     END LOOP;
 
@@ -999,11 +1056,14 @@ BEGIN
     IF cfg.customers IS NOT NULL THEN
         EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', credit.rescore_trigger_name(cfg.table_name), cfg.customers);
     END IF;
+    -- No longer kept current: the table leaves the current views (its
+    -- history stays; enable_scoring again rescores every row).
+    DELETE FROM credit.latest_scores WHERE table_name = cfg.table_name;
     DELETE FROM credit.scored_tables WHERE relid = target;
 END
 $fn$;
 COMMENT ON FUNCTION credit.disable_scoring(regclass) IS
-    'Detaches scoring from a table; its score columns and its history and alerts stay';
+    'Detaches scoring from a table: it leaves the current views; its score columns and its history and alerts stay';
 
 CREATE FUNCTION credit.verify(target regclass)
 RETURNS TABLE (row_key text, stored_score integer, expected_score integer,

@@ -346,6 +346,9 @@ UPDATE customers SET monthly_income = round(monthly_income * 1.25, -3) WHERE id 
 -- assets revalued (multi-shard), tenors extended (multi-shard)
 UPDATE customers SET assets_value = round(assets_value * 0.5, -4) WHERE id % 9 = 4;
 UPDATE loans SET tenor_months = tenor_months + 12 WHERE id % 17 = 5 AND tenor_months > 0;
+-- loans renumbered (the key changes, not the distribution column): the
+-- old keys leave the current views
+UPDATE loans SET id = id + 900000 WHERE id % 31 = 7;
 -- loans repaid
 DELETE FROM loans WHERE id % 97 = 11;
 SQL
@@ -485,6 +488,13 @@ layout() {
         [ "$v" = "0 without history, 0 whose latest history differs" ] && ok "history: $v" || bad "history: $v"
     else
         bad "history: query failed: $err"
+    fi
+    if v=$(try "$COORD" "$db" "SELECT (SELECT count(*) FROM credit.current_scores WHERE table_name = '$tbl')
+                                      || ' current, ' || (SELECT count(*) FROM $table) || ' rows'"); then
+        case "$v" in "${v%% *} current, ${v%% *} rows") ok "current scores: one per row ($v)" ;;
+                     *) bad "current scores: $v (rows missing, or keys no row has)" ;; esac
+    else
+        bad "current scores: query failed: $err"
     fi
     before=$(q "$COORD" "$single" "$(counts "$tbl")")
     if v=$(try "$COORD" "$db" "$(counts "$tbl")"); then

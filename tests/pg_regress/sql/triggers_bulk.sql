@@ -120,6 +120,11 @@ UPDATE bulk_batches SET monthly_income = 1 WHERE id > 2990;
 SELECT l.row_key, l.credit_score, h.monthly_income
 FROM credit.latest_scores l JOIN credit.score_history h ON h.id = l.history_id
 WHERE l.table_name = 'public.bulk_batches' ORDER BY l.row_key;
+-- A key a row leaves stays current while other rows carry it: one row of
+-- batch 0 moves to batch 7 (0 stays), all of batch 1 to batch 8 (1 goes).
+UPDATE bulk_batches SET batch = 7 WHERE id = 3000;
+UPDATE bulk_batches SET batch = 8 WHERE batch = 1;
+SELECT row_key FROM credit.latest_scores WHERE table_name = 'public.bulk_batches' ORDER BY row_key;
 
 -- Rolled back: nothing of it stays.
 BEGIN;

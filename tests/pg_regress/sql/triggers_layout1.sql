@@ -144,6 +144,36 @@ FROM credit.score_history
 WHERE table_name = 'public.loan_applications' AND row_key IN ('4', '40')
 ORDER BY id;
 
+-- The row left its old key, as a deleted row does: the current views know
+-- it by its new key only (its history under the old key stays).
+SELECT row_key, credit_score
+FROM credit.current_scores
+WHERE table_name = 'public.loan_applications' AND row_key IN ('4', '40')
+ORDER BY row_key;
+
+-- A change of the key alone (no input changed) moves the row too: its
+-- first history row under the new key, and the old key leaves the views.
+UPDATE loan_applications SET id = 41 WHERE id = 40;
+SELECT row_key, credit_score, first_scoring
+FROM credit.score_history
+WHERE table_name = 'public.loan_applications' AND row_key IN ('40', '41')
+ORDER BY id;
+SELECT row_key, credit_score
+FROM credit.current_scores
+WHERE table_name = 'public.loan_applications' AND row_key IN ('40', '41')
+ORDER BY row_key;
+
+-- Several keys moved in one statement, and back: the current views follow.
+UPDATE loan_applications SET id = id + 100 WHERE id IN (1, 2);
+SELECT row_key, credit_score
+FROM credit.current_scores
+WHERE table_name = 'public.loan_applications' AND row_key IN ('1', '2', '101', '102')
+ORDER BY row_key;
+UPDATE loan_applications SET id = id - 100 WHERE id IN (101, 102);
+SELECT count(*) AS rows, (SELECT count(*) FROM credit.latest_scores
+                          WHERE table_name = 'public.loan_applications') AS current_rows
+FROM loan_applications;
+
 --
 -- NULL income or assets count as 0 (as the old service did): the row is
 -- scored as with 0, not left unscored, and the history records 0.
@@ -736,6 +766,10 @@ DROP TABLE loan_applications;
 SELECT table_name
 FROM credit.scored_tables
 WHERE table_name IN ('public.loan_applications', 'public.applications_custom', 'public.loan_batch');
+-- ... nor rows in the current views.
+SELECT count(*) AS current_rows
+FROM credit.latest_scores
+WHERE table_name IN ('public.loan_applications', 'public.applications_custom', 'public.loan_batch');
 CREATE TABLE loan_batch (
     id             integer PRIMARY KEY,
     monthly_income numeric,
@@ -747,3 +781,58 @@ SELECT credit.enable_scoring('loan_batch');
 INSERT INTO loan_batch VALUES (99999, 5000000, 20000000, 10000000, 12);
 SELECT id, credit_score, segment FROM loan_batch;
 DROP TABLE loan_batch;
+
+--
+-- What enable_scoring refuses, with the reason.
+--
+-- A generated input column: a row trigger runs before it is computed.
+CREATE TABLE generated_income (
+    id             integer PRIMARY KEY,
+    annual_income  numeric,
+    monthly_income numeric GENERATED ALWAYS AS (annual_income / 12) STORED,
+    assets_value   numeric,
+    loan_amount    numeric,
+    tenor_months   integer
+);
+SELECT credit.enable_scoring('generated_income');
+DROP TABLE generated_income;
+-- A key whose text depends on the session's settings (TimeZone here).
+CREATE TABLE timed_applications (
+    applied_at     timestamptz PRIMARY KEY,
+    monthly_income numeric,
+    assets_value   numeric,
+    loan_amount    numeric,
+    tenor_months   integer
+);
+SELECT credit.enable_scoring('timed_applications');
+DROP TABLE timed_applications;
+
+--
+-- real and double precision inputs are scored as their cast to numeric
+-- (what history records), whatever extra_float_digits says.
+--
+CREATE TABLE float_applications (
+    id             integer PRIMARY KEY,
+    monthly_income double precision,
+    assets_value   real,
+    loan_amount    real,
+    tenor_months   integer
+);
+SELECT credit.enable_scoring('float_applications');
+SET extra_float_digits = -15;
+INSERT INTO float_applications VALUES (1, 10000, 79999.96, 100000, 24), (2, 1234.5678, 0.1, 20000, 36);
+RESET extra_float_digits;
+SELECT a.id, h.monthly_income, h.assets, h.loan_amount, a.credit_score,
+       a.credit_score = (credit.score_credit(a.monthly_income::numeric, a.assets_value::numeric,
+                                             a.loan_amount::numeric, a.tenor_months)).credit_score AS as_numeric,
+       h.credit_score = a.credit_score AS history_agrees
+FROM float_applications a
+JOIN credit.score_history h ON h.table_name = 'public.float_applications' AND h.row_key = a.id::text
+ORDER BY a.id;
+SELECT count(*) AS wrong_scores FROM credit.verify('float_applications');
+
+-- disable_scoring: the table leaves the current views (history stays).
+SELECT credit.disable_scoring('float_applications');
+SELECT (SELECT count(*) FROM credit.latest_scores WHERE table_name = 'public.float_applications') AS current_rows,
+       (SELECT count(*) FROM credit.score_history WHERE table_name = 'public.float_applications') AS history_rows;
+DROP TABLE float_applications;

@@ -197,6 +197,9 @@ FROM pg_trigger WHERE tgrelid = 'part_loans_d'::regclass AND NOT tgisinternal;
 INSERT INTO part_loans_d (id, customer_id, principal_amount, tenor_months) VALUES (9, 301, 10000000, 12);
 SELECT id, credit_score FROM part_loans_d WHERE id = 9;
 
+-- A partition is scored through its partitioned table, not on its own.
+SELECT credit.enable_scoring('part_loans_a', amount => 'principal_amount', customers => 'part_customers');
+
 SELECT credit.disable_scoring('part_loans');
 SELECT c.relname, count(t.oid) AS triggers
 FROM pg_class c

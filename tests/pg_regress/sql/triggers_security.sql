@@ -281,8 +281,78 @@ WHERE table_name IN ('public.secure_applications', 'public.app_loans')
   AND id > :alerts_before
 ORDER BY table_name COLLATE "C", row_key::integer, id;
 
+-- 3. A named scorecard, looked up by name the first time a session uses
+--    it: a shadow text `=` (every name matches 'reference', say) is never
+--    used for it (a fresh session, so nothing is cached).
+CREATE FUNCTION shadow.text_any(text, text) RETURNS boolean
+LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO shadow.calls VALUES ('operator = (text)');
+    RETURN true;
+END $$;
+CREATE OPERATOR shadow.= (LEFTARG = text, RIGHTARG = text, FUNCTION = shadow.text_any);
+INSERT INTO credit.scorecards (name, definition, description)
+SELECT 'regress_strict', jsonb_set(definition, '{base_points}', '250'), 'the reference, 50 points lower'
+FROM credit.scorecards WHERE name = 'reference';
+CREATE TABLE strict_applications (
+    id             integer PRIMARY KEY,
+    monthly_income numeric,
+    assets_value   numeric,
+    loan_amount    numeric,
+    tenor_months   integer
+);
+SELECT credit.enable_scoring('strict_applications', scorecard => 'regress_strict');
+\c
+SET search_path = shadow, pg_catalog, public;
+INSERT INTO public.strict_applications VALUES (1, 10000000, 20000000, 10000000, 12);
+RESET search_path;
+SELECT called, count(*) FROM shadow.calls GROUP BY called ORDER BY called COLLATE "C";
+SELECT a.credit_score,
+       a.credit_score = (credit.score_credit(a.monthly_income, a.assets_value, a.loan_amount, a.tenor_months,
+                                             'regress_strict')).credit_score AS strict_score,
+       h.scorecard
+FROM strict_applications a
+JOIN credit.score_history h ON h.table_name = 'public.strict_applications' AND h.row_key = a.id::text;
+DROP TABLE strict_applications;
+
 DROP SCHEMA shadow CASCADE;
 DROP TABLE secure_applications;
 DROP TABLE app_loans;
 DROP TABLE app_customers;
 DROP ROLE credit_regress_app;
+
+--
+-- The extension's own writes into application tables run as the table's
+-- owner, never as the extension's superuser: a loans owner who is not a
+-- superuser, with a trigger of its own on its loans, sees it fire as
+-- itself when a change of a customer rescores those loans.
+--
+CREATE ROLE credit_regress_owner NOLOGIN;
+CREATE TABLE owned_customers (id integer PRIMARY KEY, monthly_income numeric, assets_value numeric);
+CREATE TABLE owned_loans (id integer PRIMARY KEY, customer_id integer, principal_amount numeric,
+                          tenor_months integer);
+CREATE TABLE owned_trigger_runs (who name, superuser boolean);
+ALTER TABLE owned_customers OWNER TO credit_regress_owner;
+ALTER TABLE owned_loans OWNER TO credit_regress_owner;
+ALTER TABLE owned_trigger_runs OWNER TO credit_regress_owner;
+INSERT INTO owned_customers VALUES (1, 10000000, 0);
+INSERT INTO owned_loans VALUES (1, 1, 10000000, 12);
+SELECT credit.enable_scoring('owned_loans', amount => 'principal_amount', customers => 'owned_customers');
+CREATE FUNCTION owned_audit() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO public.owned_trigger_runs
+    SELECT current_user, rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user;
+    RETURN NEW;
+END $$;
+SET ROLE credit_regress_owner;
+CREATE TRIGGER owned_audit BEFORE UPDATE ON owned_loans FOR EACH ROW EXECUTE FUNCTION owned_audit();
+UPDATE owned_customers SET monthly_income = 2000000 WHERE id = 1;
+RESET ROLE;
+-- and when the DBA changes the customer, the same
+UPDATE owned_customers SET monthly_income = 3000000 WHERE id = 1;
+SELECT who, superuser, count(*) FROM owned_trigger_runs GROUP BY who, superuser;
+SELECT id, credit_score = (credit.score_credit(3000000, 0, 10000000, 12)).credit_score AS rescored
+FROM owned_loans;
+DROP TABLE owned_loans, owned_customers, owned_trigger_runs;
+DROP FUNCTION owned_audit();
+DROP ROLE credit_regress_owner;
