@@ -843,6 +843,8 @@ struct Recorder {
     kinds: [Datum; 3],
     /// decision_reasons arrays by reason bits, made when first needed.
     reasons: HashMap<u8, Datum>,
+    /// The scorecard's default probabilities, as numerics.
+    probabilities: Vec<Datum>,
     /// The alert ratio in millionths, when it has at most 6 decimals.
     ratio_micros: Option<u128>,
     now: i64,
@@ -987,6 +989,7 @@ impl Recorder {
                 latest_probe,
                 row_cxt,
                 reasons: HashMap::new(),
+                probabilities: card.probabilities.iter().map(|p| numeric::from_fixed((*p).into())).collect(),
                 ratio_micros: micros(&cfg.ratio_text),
                 now: pg_sys::GetCurrentTransactionStartTimestamp(),
                 snapshot,
@@ -1236,8 +1239,10 @@ impl Recorder {
                             (!isnull).then(|| Datum::from(pg_sys::pg_detoast_datum_copy(d.cast_mut_ptr())))
                         };
                         found = (read(1), read(2));
-                        pg_sys::SPI_freetuptable(table);
                     }
+                    // (also when no customer was found: not one tuptable
+                    // per row kept to the end of the statement)
+                    pg_sys::SPI_freetuptable(pg_sys::SPI_tuptable);
                     found
                 }
             }
@@ -1269,9 +1274,10 @@ impl Recorder {
             let default_probability = attr(slot, self.outputs.default_probability);
             let decision = attr(slot, self.outputs.decision);
 
-            // The application as the row trigger scored it (when it did).
-            let app = match (credit_score, amount, tenor_months) {
-                (Some(_), Some(amount), Some(tenor)) => (|| {
+            // The application as the row trigger scored it (None: its
+            // inputs are invalid).
+            let app = match (amount, tenor_months) {
+                (Some(amount), Some(tenor)) => (|| {
                     Application::new(
                         numeric::to_amount(income).ok()?,
                         numeric::to_amount(assets).ok()?,
@@ -1282,6 +1288,18 @@ impl Recorder {
                 })(),
                 _ => None,
             };
+            let assessment = app.as_ref().map(|a| self.card.evaluate(a));
+            if self.customers.is_none() {
+                self.check_scored(
+                    row_key,
+                    assessment.as_ref(),
+                    credit_score,
+                    default_probability,
+                    segment,
+                    decision,
+                );
+            }
+            let app = app.filter(|_| credit_score.is_some());
 
             // Alerts first: their look-ups see the rows as they were.
             let mut alerts: [Option<Alert>; 2] = [None, None];
@@ -1349,7 +1367,10 @@ impl Recorder {
 
             // The history row.
             let history_id: i64 = call1(fmgr::nextval_oid, Datum::from(self.cfg.history_seq)).value() as i64;
-            let reasons = app.as_ref().and_then(|app| self.decision_reasons(app));
+            let reasons = match (&app, &assessment) {
+                (Some(_), Some(a)) => self.decision_reasons(a.decision_reasons),
+                _ => None,
+            };
             let c = &self.history_columns;
             let (v, n) = self.history.row();
             put(v, n, c.id, Some(Datum::from(history_id)));
@@ -1382,6 +1403,54 @@ impl Recorder {
 
             for alert in alerts.into_iter().flatten() {
                 self.alert(row_key, alert);
+            }
+        }
+    }
+
+    /// The row's score columns must be what its scorecard gives for its
+    /// inputs: anything else was not written by the scoring trigger (it was
+    /// disabled, or a BEFORE trigger firing after it changed an input), and
+    /// is refused rather than recorded as history. (Layout 1 only: in
+    /// layout 2 a customer may change between the row trigger's read and
+    /// this one, and its own rescoring follows.)
+    unsafe fn check_scored(
+        &self,
+        row_key: Datum,
+        expected: Option<&credit_core::Assessment>,
+        credit_score: Option<i32>,
+        default_probability: Option<Datum>,
+        segment: Option<Datum>,
+        decision: Option<Datum>,
+    ) {
+        unsafe {
+            let same = match (expected, credit_score) {
+                (None, None) => true,
+                (Some(a), Some(score)) => {
+                    a.credit_score == score
+                        && segment.map(|d| text_bytes(d))
+                            == Some(self.card.segment_names[a.segment as usize].as_bytes())
+                        && decision.map(|d| text_bytes(d)) == Some(a.decision.name().as_bytes())
+                        && default_probability.is_some_and(|d| {
+                            bool_of(call2(
+                                fmgr::numeric_eq,
+                                d,
+                                self.probabilities[a.default_probability as usize],
+                            ))
+                        })
+                }
+                _ => false,
+            };
+            if !same {
+                ereport!(
+                    ERROR,
+                    PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+                    format!(
+                        "credit_scoring: the score columns of row {} of {} are not the score of its inputs",
+                        String::from_utf8_lossy(text_bytes(row_key)),
+                        self.cfg.table_name
+                    ),
+                    "Was the trigger credit_scoring_score disabled, or does a BEFORE trigger that fires after it (triggers fire in name order) change an input? credit.enable_scoring attaches it again."
+                );
             }
         }
     }
@@ -1498,9 +1567,8 @@ impl Recorder {
     }
 
     /// The decision's reasons (a text[]), as credit.decide gives them.
-    unsafe fn decision_reasons(&mut self, app: &Application) -> Option<Datum> {
+    unsafe fn decision_reasons(&mut self, bits: u8) -> Option<Datum> {
         unsafe {
-            let bits = self.card.evaluate(app).decision_reasons;
             if let Some(&d) = self.reasons.get(&bits) {
                 return Some(d);
             }

@@ -346,9 +346,10 @@ UPDATE customers SET monthly_income = round(monthly_income * 1.25, -3) WHERE id 
 -- assets revalued (multi-shard), tenors extended (multi-shard)
 UPDATE customers SET assets_value = round(assets_value * 0.5, -4) WHERE id % 9 = 4;
 UPDATE loans SET tenor_months = tenor_months + 12 WHERE id % 17 = 5 AND tenor_months > 0;
--- loans renumbered (the key changes, not the distribution column): the
+-- loans renumbered (the key changes, not the distribution column; past
+-- the ids loan_ids gives out later): the
 -- old keys leave the current views
-UPDATE loans SET id = id + 900000 WHERE id % 31 = 7;
+UPDATE loans SET id = id + 50000000 WHERE id % 31 = 7;
 -- loans repaid
 DELETE FROM loans WHERE id % 97 = 11;
 SQL

@@ -149,6 +149,42 @@ FROM secure_applications s
 ORDER BY s.id;
 RESET ROLE;
 
+-- Nor can the table's owner forge history by switching the scoring trigger
+-- off: a write whose score columns are not the score of its inputs is
+-- refused (55000), and nothing of it is recorded.
+ALTER TABLE secure_applications DISABLE TRIGGER credit_scoring_score;
+INSERT INTO secure_applications (id, monthly_income, assets_value, loan_amount, tenor_months,
+                                 credit_score, default_probability, segment, decision, scored_at)
+VALUES (9, 0, 0, 10000000, 6, 850, 0.01, 'low', 'approve', now());
+\echo SQLSTATE :SQLSTATE
+ALTER TABLE secure_applications ENABLE TRIGGER credit_scoring_score;
+-- A BEFORE trigger of the application that fires after the scoring trigger
+-- (triggers fire in name order) and changes an input: refused too, rather
+-- than a score of other inputs kept; named to fire first, it works.
+CREATE FUNCTION add_fee() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.loan_amount := NEW.loan_amount + 1000000;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER normalize_amount BEFORE INSERT ON secure_applications
+    FOR EACH ROW EXECUTE FUNCTION add_fee();
+INSERT INTO secure_applications (id, monthly_income, assets_value, loan_amount, tenor_months)
+VALUES (10, 5000000, 0, 10000000, 6);
+\echo SQLSTATE :SQLSTATE
+ALTER TRIGGER normalize_amount ON secure_applications RENAME TO a_normalize_amount;
+INSERT INTO secure_applications (id, monthly_income, assets_value, loan_amount, tenor_months)
+VALUES (10, 5000000, 0, 10000000, 6);
+SELECT s.id, s.loan_amount, s.credit_score,
+       s.credit_score = (credit.score_credit(s.monthly_income, s.assets_value,
+                                             s.loan_amount, s.tenor_months)).credit_score AS current
+FROM secure_applications s WHERE s.id IN (9, 10);
+SELECT row_key, loan_amount, credit_score
+FROM credit.score_history
+WHERE table_name = 'public.secure_applications' AND row_key IN ('9', '10');
+DROP TRIGGER a_normalize_amount ON secure_applications;
+DROP FUNCTION add_fee();
+DELETE FROM secure_applications WHERE id = 10;
+
 -- Nothing was changed by the attempts above: no alert acknowledged, and
 -- every history row is the score of the inputs it records.
 SELECT count(*) AS forged_alerts
