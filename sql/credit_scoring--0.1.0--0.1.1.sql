@@ -90,6 +90,29 @@ COMMENT ON FUNCTION credit.forget_truncated() IS
     'Statement trigger attached by credit.enable_scoring (BEFORE TRUNCATE): the truncated rows leave the current views; their history stays';
 REVOKE EXECUTE ON FUNCTION credit.forget_truncated() FROM PUBLIC;
 
+CREATE FUNCTION credit.registered_lookup(target oid) RETURNS text[]
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    on_worker boolean := false;
+    found     text[];
+BEGIN
+    -- On a Citus worker the registrations are the coordinator's: unknown here.
+    IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus') THEN
+        EXECUTE 'SELECT NOT pg_catalog.citus_is_coordinator()' INTO on_worker;
+        IF on_worker THEN
+            RETURN NULL;
+        END IF;
+    END IF;
+    SELECT ARRAY[t.customers::text, t.income_column, t.assets_column, t.customers_key] INTO found
+    FROM credit.scored_tables t
+    WHERE t.relid = coalesce(pg_partition_root(target::regclass), target::regclass)
+      AND t.customers IS NOT NULL;
+    RETURN coalesce(found, '{}');
+END
+$fn$;
+COMMENT ON FUNCTION credit.registered_lookup(oid) IS
+    'Internal: the customers look-up (table, income, assets, key columns) credit.enable_scoring registered for a table or its partitioned root';
+
 CREATE FUNCTION credit.rescore_trigger_name(scored_table text) RETURNS name
 LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
     -- Named after the scored table (which survives dump and restore, unlike
@@ -923,10 +946,15 @@ BEGIN
     DELETE FROM credit.scored_tables WHERE relid = target;
 END
 $fn$;
-COMMENT ON FUNCTION credit.disable_scoring(regclass) IS
-    'Detaches scoring from a table: it leaves the current views; its score columns and its history and alerts stay';
 
 -- END generated
+
+-- Partitions their (non-superuser) owner creates get a clone of the row
+-- trigger: it is executable by all now (see src/sql/triggers.sql).
+GRANT EXECUTE ON FUNCTION credit.score_row() TO PUBLIC;
+
+COMMENT ON FUNCTION credit.disable_scoring(regclass) IS
+    'Detaches scoring from a table: it leaves the current views; its score columns and its history and alerts stay';
 
 -- Existing rescoring triggers take their new names.
 DO $$

@@ -149,7 +149,7 @@ struct CustomerLookup {
     /// foreign-key triggers do: a role that may write loans but only read
     /// customers still gets its loans scored (FOR SHARE needs more than
     /// SELECT), and no role gains a read it could not already do through
-    /// the trigger (attaching credit.score_row is not granted to PUBLIC).
+    /// the trigger (it runs only the look-up enable_scoring configured).
     owner: pg_sys::Oid,
 }
 
@@ -262,6 +262,43 @@ impl RowTrigger {
                     pg_sys::SPI_finish();
                     plan
                 };
+                // The look-up runs as the customers table's owner, and any
+                // table owner may attach this trigger (partitions of a
+                // scored table get a clone of it): only the look-up
+                // credit.enable_scoring configured for this table is run.
+                // (Not there while the SQL is still 0.1.0's, before ALTER
+                // EXTENSION ... UPDATE: there score_row is not granted to
+                // PUBLIC, so whoever attached it was trusted.)
+                let installed = Spi::get_one::<bool>(
+                    "SELECT pg_catalog.to_regprocedure('credit.registered_lookup(pg_catalog.oid)') IS NOT NULL",
+                );
+                let registered = if installed == Ok(Some(true)) {
+                    Spi::get_one_with_args::<Vec<String>>(
+                        "SELECT credit.registered_lookup($1)",
+                        &[(*rel).rd_id.into()],
+                    )
+                } else {
+                    Ok(None)
+                };
+                let asked = [&args[5], &args[0], &args[1], &args[7]];
+                // (None: a Citus worker, where the registrations are the
+                // coordinator's, which attached this trigger.)
+                let matches = match &registered {
+                    Ok(Some(r)) => r.iter().eq(asked.iter().copied()),
+                    Ok(None) => true,
+                    Err(_) => false,
+                };
+                if !matches {
+                    ereport!(
+                        ERROR,
+                        PgSqlErrorCode::ERRCODE_INSUFFICIENT_PRIVILEGE,
+                        format!(
+                            "credit_scoring: {table} is not scored from {} by credit.enable_scoring",
+                            args[5]
+                        ),
+                        "Attach scoring with credit.enable_scoring(), which configures the customers look-up."
+                    );
+                }
                 let plan = prepare("SHARE");
                 let key_share_plan = prepare("KEY SHARE");
                 let owner = table_owner(&args[5]);

@@ -198,9 +198,36 @@ $fn$;
 COMMENT ON FUNCTION credit.forget_truncated() IS
     'Statement trigger attached by credit.enable_scoring (BEFORE TRUNCATE): the truncated rows leave the current views; their history stays';
 
--- Attaching the trigger functions is for enable_scoring's callers only:
--- their arguments and configuration are trusted.
+-- Attaching the statement trigger functions is for enable_scoring's
+-- callers only: their arguments and configuration are trusted. The row
+-- trigger may be attached by any table owner (creating or attaching a
+-- partition of a scored table clones it, as its owner): it reads only the
+-- row, and in layout 2 only the look-up enable_scoring registered.
+CREATE FUNCTION credit.registered_lookup(target oid) RETURNS text[]
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    on_worker boolean := false;
+    found     text[];
+BEGIN
+    -- On a Citus worker the registrations are the coordinator's: unknown here.
+    IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus') THEN
+        EXECUTE 'SELECT NOT pg_catalog.citus_is_coordinator()' INTO on_worker;
+        IF on_worker THEN
+            RETURN NULL;
+        END IF;
+    END IF;
+    SELECT ARRAY[t.customers::text, t.income_column, t.assets_column, t.customers_key] INTO found
+    FROM credit.scored_tables t
+    WHERE t.relid = coalesce(pg_partition_root(target::regclass), target::regclass)
+      AND t.customers IS NOT NULL;
+    RETURN coalesce(found, '{}');
+END
+$fn$;
+COMMENT ON FUNCTION credit.registered_lookup(oid) IS
+    'Internal: the customers look-up (table, income, assets, key columns) credit.enable_scoring registered for a table or its partitioned root';
+-- (revoked first, as 0.1.0 did: the same ACL after an upgrade)
 REVOKE EXECUTE ON FUNCTION credit.score_row() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION credit.score_row() TO PUBLIC;
 REVOKE EXECUTE ON FUNCTION credit.record_scores() FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION credit.rescore_customers() FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION credit.forget_truncated() FROM PUBLIC;

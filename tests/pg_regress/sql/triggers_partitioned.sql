@@ -211,3 +211,49 @@ ORDER BY c.relname COLLATE "C";
 DROP TABLE part_loans_d;
 DROP TABLE part_loans;
 DROP TABLE part_customers;
+
+--
+-- A table owner who is not a superuser adds partitions to its scored
+-- table: they get the scoring triggers and are recorded like the others.
+--
+CREATE ROLE credit_regress_partowner NOLOGIN;
+GRANT CREATE ON SCHEMA public TO credit_regress_partowner;
+CREATE TABLE owned_part (
+    id             integer PRIMARY KEY,
+    monthly_income numeric,
+    assets_value   numeric,
+    loan_amount    numeric,
+    tenor_months   integer
+) PARTITION BY RANGE (id);
+ALTER TABLE owned_part OWNER TO credit_regress_partowner;
+SELECT credit.enable_scoring('owned_part');
+CREATE TABLE secret_customers (id integer PRIMARY KEY, monthly_income numeric, assets_value numeric);
+INSERT INTO secret_customers VALUES (1, 123456789, 0);
+SET ROLE credit_regress_partowner;
+CREATE TABLE owned_part_1 PARTITION OF owned_part FOR VALUES FROM (1) TO (100);
+INSERT INTO owned_part VALUES (1, 5000000, 0, 10000000, 12);
+-- a table of its own with a row in it, then attached: the row is scored
+CREATE TABLE owned_part_2 (LIKE owned_part);
+INSERT INTO owned_part_2 (id, monthly_income, assets_value, loan_amount, tenor_months)
+VALUES (150, 8000000, 0, 10000000, 12);
+ALTER TABLE owned_part ATTACH PARTITION owned_part_2 FOR VALUES FROM (100) TO (200);
+-- The row trigger attached by hand, to read a table the role cannot read
+-- (the look-up runs as that table's owner): refused, 42501.
+CREATE TABLE sneaky_loans (id integer PRIMARY KEY, customer_id integer, loan_amount numeric,
+                           tenor_months integer, credit_score integer, default_probability numeric,
+                           segment text, decision text, scored_at timestamptz);
+CREATE TRIGGER sneaky BEFORE INSERT ON sneaky_loans FOR EACH ROW
+    EXECUTE FUNCTION credit.score_row('monthly_income', 'assets_value', 'loan_amount', 'tenor_months',
+                                      'reference', 'public.secret_customers', 'customer_id', 'id', '');
+INSERT INTO sneaky_loans (id, customer_id, loan_amount, tenor_months) VALUES (1, 1, 10000000, 12);
+\echo SQLSTATE :SQLSTATE
+RESET ROLE;
+SELECT tableoid::regclass AS partition, id, credit_score,
+       credit_score = (credit.score_credit(monthly_income, assets_value, loan_amount, tenor_months)).credit_score
+           AS scored
+FROM owned_part ORDER BY id;
+SELECT row_key, credit_score, first_scoring
+FROM credit.score_history WHERE table_name = 'public.owned_part' ORDER BY id;
+DROP TABLE owned_part, sneaky_loans, secret_customers;
+REVOKE CREATE ON SCHEMA public FROM credit_regress_partowner;
+DROP ROLE credit_regress_partowner;

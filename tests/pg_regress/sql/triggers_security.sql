@@ -44,7 +44,9 @@ GRANT SELECT, INSERT, UPDATE ON secure_applications, app_customers, app_loans TO
 
 -- What the application role may do in schema credit: only what the
 -- extension grants to everyone (use the schema, call the scoring
--- functions); nothing on the tables, nothing on the trigger functions.
+-- functions, attach the row trigger, which reads only the row and the
+-- look-up enable_scoring registered); nothing on the tables, nothing on the
+-- statement trigger functions, nothing on run_as_owner.
 SELECT has_schema_privilege('credit_regress_app', 'credit', 'USAGE') AS usage_on_credit;
 SELECT t.relname,
        has_table_privilege('credit_regress_app', t.oid, 'SELECT') AS can_select,
@@ -59,7 +61,8 @@ SELECT p.proname,
        has_function_privilege('credit_regress_app', p.oid, 'EXECUTE') AS can_execute
 FROM pg_proc p
 WHERE p.pronamespace = 'credit'::regnamespace
-  AND p.proname IN ('score_credit', 'record_scores', 'rescore_customers', 'score_row')
+  AND p.proname IN ('score_credit', 'record_scores', 'rescore_customers', 'score_row', 'run_as_owner',
+                    'registered_lookup')
 ORDER BY p.proname COLLATE "C";
 
 --
