@@ -145,7 +145,8 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
 -- credit.* nor on the loans; all it can cause is a rescoring of the loans
 -- of the customers it changed, written as the loans table's owner.
 DECLARE
-    cfg credit.scored_tables;
+    cfg     credit.scored_tables;
+    changed text;
 BEGIN
     -- (by name, as the trigger argument has it: a dropped loans table
     -- leaves nothing to rescore)
@@ -154,14 +155,24 @@ BEGIN
         RETURN NULL;
     END IF;
     -- Setting scored_at asks the row trigger to rescore (it reads the
-    -- customer's new income and assets) and writes a new scored_at.
-    EXECUTE format(
-        'SELECT credit.run_as_owner($1, $2, array_agg(n.%I))
-         FROM credit_new n JOIN credit_old o ON o.%I = n.%I
-         WHERE n.%I IS DISTINCT FROM o.%I OR n.%I IS DISTINCT FROM o.%I
-         HAVING count(*) > 0',
-        cfg.customers_key, cfg.customers_key, cfg.customers_key,
-        cfg.income_column, cfg.income_column, cfg.assets_column, cfg.assets_column)
+    -- customer's new income and assets, or none) and writes a new scored_at.
+    -- The customers whose loans score differently now: new ones (a loan may
+    -- reference a customer not there yet, without a foreign key), deleted
+    -- ones, and on UPDATE those whose income or assets changed, or whose
+    -- key did (the loans of the old key and of the new).
+    IF TG_OP = 'INSERT' THEN
+        changed := format('SELECT n.%1$I AS k FROM credit_new n', cfg.customers_key);
+    ELSIF TG_OP = 'DELETE' THEN
+        changed := format('SELECT o.%1$I AS k FROM credit_old o', cfg.customers_key);
+    ELSE
+        changed := format(
+            'SELECT n.%1$I AS k FROM credit_new n LEFT JOIN credit_old o ON o.%1$I = n.%1$I
+             WHERE o.%1$I IS NULL OR n.%2$I IS DISTINCT FROM o.%2$I OR n.%3$I IS DISTINCT FROM o.%3$I
+             UNION ALL
+             SELECT o.%1$I FROM credit_old o WHERE NOT EXISTS (SELECT FROM credit_new n WHERE n.%1$I = o.%1$I)',
+            cfg.customers_key, cfg.income_column, cfg.assets_column);
+    END IF;
+    EXECUTE format('SELECT credit.run_as_owner($1, $2, array_agg(c.k)) FROM (%s) c HAVING count(*) > 0', changed)
     USING cfg.relid, format('UPDATE %s SET scored_at = NULL WHERE %I = ANY($1)', cfg.relid, cfg.customer_ref);
     RETURN NULL;
 END
@@ -232,15 +243,17 @@ REVOKE EXECUTE ON FUNCTION credit.record_scores() FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION credit.rescore_customers() FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION credit.forget_truncated() FROM PUBLIC;
 
-CREATE FUNCTION credit.rescore_trigger_name(scored_table text) RETURNS name
+CREATE FUNCTION credit.rescore_trigger_name(scored_table text, event text DEFAULT 'update') RETURNS name
 LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
     -- Named after the scored table (which survives dump and restore, unlike
-    -- its oid), shortened with a hash to fit a name.
-    SELECT (left('credit_scoring_rescore_' || replace(scored_table, '.', '_'), 54) || '_'
+    -- its oid), shortened with a hash to fit a name; one per event
+    -- (update: the first, unmarked).
+    SELECT (left('credit_scoring_rescore_' || CASE WHEN event = 'update' THEN '' ELSE event || '_' END
+                 || replace(scored_table, '.', '_'), 54) || '_'
             || left(md5(scored_table), 8))::name
 $$;
-COMMENT ON FUNCTION credit.rescore_trigger_name(text) IS
-    'Internal: the name of the trigger on a customers table that rescores the loans of the given scored table';
+COMMENT ON FUNCTION credit.rescore_trigger_name(text, text) IS
+    'Internal: the name of the trigger on a customers table that rescores the loans of the given scored table when customers are updated, inserted or deleted';
 
 -- Citus (SPEC §10).  On a hash-distributed table the triggers fire on the
 -- workers, inside each shard's transaction: there TG_RELID is the shard,
@@ -859,6 +872,10 @@ BEGIN
         IF EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = gone.customers) THEN
             EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', credit.rescore_trigger_name(gone.table_name),
                            gone.customers);
+            EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', credit.rescore_trigger_name(gone.table_name, 'insert'),
+                           gone.customers);
+            EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', credit.rescore_trigger_name(gone.table_name, 'delete'),
+                           gone.customers);
         END IF;
     END LOOP;
 END
@@ -1015,7 +1032,7 @@ BEGIN
                      IS NOT DISTINCT FROM
                      (key, income, assets, amount, tenor, customers,
                       CASE WHEN customers IS NOT NULL THEN customer_ref END, scorecard);
-        PERFORM credit.disable_scoring(target);
+        PERFORM credit.detach_scoring(target);
     END IF;
 
     -- From now on the scorecard is in use: immutable.
@@ -1051,6 +1068,14 @@ BEGIN
                         REFERENCING OLD TABLE AS credit_old NEW TABLE AS credit_new
                         FOR EACH STATEMENT EXECUTE FUNCTION credit.rescore_customers(%L)',
                        credit.rescore_trigger_name(t_name), customers, t_name);
+        EXECUTE format('CREATE TRIGGER %I AFTER INSERT ON %s
+                        REFERENCING NEW TABLE AS credit_new
+                        FOR EACH STATEMENT EXECUTE FUNCTION credit.rescore_customers(%L)',
+                       credit.rescore_trigger_name(t_name, 'insert'), customers, t_name);
+        EXECUTE format('CREATE TRIGGER %I AFTER DELETE ON %s
+                        REFERENCING OLD TABLE AS credit_old
+                        FOR EACH STATEMENT EXECUTE FUNCTION credit.rescore_customers(%L)',
+                       credit.rescore_trigger_name(t_name, 'delete'), customers, t_name);
     END IF;
 
     -- Score what is already there (history records it as a first scoring);
@@ -1062,8 +1087,11 @@ $fn$;
 COMMENT ON FUNCTION credit.enable_scoring(regclass, text, text, text, text, text, regclass, text, text) IS
     'Attaches scoring to a table (idempotent): adds credit_score, default_probability, segment, scored_at and decision, keeps them current on INSERT and on UPDATE of an input, records history and alerts, and scores existing rows';
 
-CREATE FUNCTION credit.disable_scoring(target regclass) RETURNS void
+CREATE FUNCTION credit.detach_scoring(target regclass) RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+-- The triggers and the registration go; the current rows stay (for
+-- enable_scoring, which attaches anew and keeps them with an unchanged
+-- configuration).
 DECLARE
     cfg  credit.scored_tables;
     part record;
@@ -1082,11 +1110,26 @@ BEGIN
     END LOOP;
     IF cfg.customers IS NOT NULL THEN
         EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', credit.rescore_trigger_name(cfg.table_name), cfg.customers);
+        EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', credit.rescore_trigger_name(cfg.table_name, 'insert'),
+                       cfg.customers);
+        EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', credit.rescore_trigger_name(cfg.table_name, 'delete'),
+                       cfg.customers);
     END IF;
+    DELETE FROM credit.scored_tables WHERE relid = target;
+END
+$fn$;
+COMMENT ON FUNCTION credit.detach_scoring(regclass) IS
+    'Internal: removes a table''s scoring triggers and registration (disable_scoring, and enable_scoring before it attaches anew)';
+
+CREATE FUNCTION credit.disable_scoring(target regclass) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    t_name text := (SELECT table_name FROM credit.scored_tables WHERE relid = target);
+BEGIN
+    PERFORM credit.detach_scoring(target);
     -- No longer kept current: the table leaves the current views (its
     -- history stays; enable_scoring again rescores every row).
-    DELETE FROM credit.latest_scores WHERE table_name = cfg.table_name;
-    DELETE FROM credit.scored_tables WHERE relid = target;
+    DELETE FROM credit.latest_scores WHERE table_name = t_name;
 END
 $fn$;
 COMMENT ON FUNCTION credit.disable_scoring(regclass) IS

@@ -656,7 +656,8 @@ SQL
     check "$dst" "invariants after writes to the restored database"
 
     # Reconfiguring after the restore (enable_scoring is idempotent) must
-    # leave one rescoring trigger on customers, and an income change must
+    # leave one rescoring trigger per event (UPDATE, INSERT, DELETE) on
+    # customers, and an income change must
     # rescore each loan once; disable_scoring must remove them all.
     q "$dst" "SELECT credit.enable_scoring('loans', amount => 'principal_amount', customers => 'customers')" >/dev/null
     n=$(q "$dst" "SELECT count(*) FROM pg_trigger WHERE tgrelid = 'customers'::regclass AND tgname LIKE 'credit_scoring%'")
@@ -665,8 +666,8 @@ SQL
     nl=$(q "$dst" "SELECT count(*) FROM loans WHERE customer_id = 12")
     q "$dst" "UPDATE customers SET monthly_income = monthly_income + 1000 WHERE id = 12" >/dev/null
     h1=$(q "$dst" "SELECT count(*) FROM credit.score_history")
-    if [ "$n" = 1 ] && [ $((h1 - h0)) -eq "$nl" ]; then
-        ok "enable_scoring again after the restore: 1 rescoring trigger on customers, $nl loans rescored once each"
+    if [ "$n" = 3 ] && [ $((h1 - h0)) -eq "$nl" ]; then
+        ok "enable_scoring again after the restore: 3 rescoring triggers on customers (update, insert, delete), $nl loans rescored once each"
     else
         fail "enable_scoring again after the restore: $n credit_scoring triggers on customers ($(q "$dst" "SELECT string_agg(tgname, ', ') FROM pg_trigger WHERE tgrelid = 'customers'::regclass AND tgname LIKE 'credit_scoring%'")); an income change wrote $((h1 - h0)) history rows for $nl loans"
     fi

@@ -114,6 +114,16 @@ SELECT 'verify_empty=' || (SELECT count(*) = 0 FROM credit.verify('loans'));
 SELECT 'new_loan_scored=' || (SELECT credit_score IS NOT NULL AND decision IS NOT NULL FROM loans ORDER BY id DESC LIMIT 1);
 SELECT 'history_grew=' || (SELECT count(*) > 0 FROM credit.score_history WHERE scored_at > now() - interval '1 minute');
 SELECT 'views_answer=' || ((SELECT count(*) > 0 FROM credit.current_scores) AND (SELECT count(*) >= 0 FROM credit.early_warnings));
+SELECT 'customers_triggers=' || ((SELECT array_agg(tgname::text ORDER BY tgname::text COLLATE "C") FROM pg_trigger
+                                   WHERE tgrelid = 'customers'::regclass AND NOT tgisinternal)
+                                  = ARRAY[credit.rescore_trigger_name('public.loans', 'delete'),
+                                          credit.rescore_trigger_name('public.loans', 'insert'),
+                                          credit.rescore_trigger_name('public.loans')]::text[]);
+INSERT INTO customers (id, monthly_income, assets_value) SELECT max(id) + 1, 9000000, 0 FROM customers;
+INSERT INTO loans (id, customer_id, principal_amount, tenor_months)
+SELECT max(l.id) + 1, (SELECT max(id) FROM customers), 1000000, 12 FROM loans l;
+DELETE FROM loans WHERE customer_id = (SELECT max(id) FROM customers);
+SELECT 'verify_still_empty=' || (SELECT count(*) = 0 FROM credit.verify('loans'));
 SQL
 )
     echo "$checks" | sed 's/^/    /'

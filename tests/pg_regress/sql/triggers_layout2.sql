@@ -236,3 +236,34 @@ WHERE tgrelid IN ('loans_legacy'::regclass, 'customers'::regclass) AND NOT tgisi
 DROP TABLE loans_legacy;
 DROP TABLE loans;
 DROP TABLE customers;
+
+--
+-- Without a foreign key, loans may reference customers that come later or
+-- go: inserting, re-keying or deleting a customer rescores the loans that
+-- reference it (a missing customer counts as income and assets 0).
+--
+CREATE TABLE loose_customers (id integer PRIMARY KEY, monthly_income numeric, assets_value numeric);
+CREATE TABLE loose_loans (id integer PRIMARY KEY, customer_id integer, principal_amount numeric,
+                          tenor_months integer);
+SELECT credit.enable_scoring('loose_loans', amount => 'principal_amount', customers => 'loose_customers');
+INSERT INTO loose_loans VALUES (1, 7, 10000000, 12), (2, 8, 10000000, 12);
+SELECT id, customer_id, credit_score FROM loose_loans ORDER BY id;
+INSERT INTO loose_customers VALUES (7, 10000000, 20000000);
+SELECT id, customer_id, credit_score FROM loose_loans ORDER BY id;
+UPDATE loose_customers SET id = 8 WHERE id = 7;
+SELECT id, customer_id, credit_score FROM loose_loans ORDER BY id;
+DELETE FROM loose_customers;
+SELECT id, customer_id, credit_score FROM loose_loans ORDER BY id;
+SELECT count(*) AS wrong_scores FROM credit.verify('loose_loans');
+SELECT row_key, credit_score, monthly_income
+FROM credit.score_history WHERE table_name = 'public.loose_loans' ORDER BY id;
+
+-- enable_scoring again, same configuration: nothing rescored, and the
+-- current views keep every loan.
+SELECT (SELECT count(*) FROM credit.latest_scores WHERE table_name = 'public.loose_loans') AS current_rows,
+       (SELECT count(*) FROM credit.score_history WHERE table_name = 'public.loose_loans') AS history_rows;
+SELECT credit.enable_scoring('loose_loans', amount => 'principal_amount', customers => 'loose_customers');
+SELECT (SELECT count(*) FROM credit.latest_scores WHERE table_name = 'public.loose_loans') AS current_rows,
+       (SELECT count(*) FROM credit.score_history WHERE table_name = 'public.loose_loans') AS history_rows;
+SELECT tgname FROM pg_trigger WHERE tgrelid = 'loose_customers'::regclass ORDER BY tgname COLLATE "C";
+DROP TABLE loose_loans, loose_customers;
