@@ -6,7 +6,7 @@
 -- rescoring trigger named after the scored table, dropped with it;
 -- partitions equipped only while scoring is live), Citus support
 -- (credit.distribute_scoring and the distributed statement triggers), and
--- the early_warnings view.
+-- the early_warnings view; scoring follows renames and customers partitions.
 
 -- Functions and types: the output of
 --   scripts/upgrade-objects.py tests/upgrade/credit_scoring--0.1.0.sql
@@ -135,6 +135,63 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
 $$;
 COMMENT ON FUNCTION credit.rescore_trigger_name(text, text) IS
     'Internal: the name of the trigger on a customers table that rescores the loans of the given scored table when customers are updated, inserted or deleted';
+
+CREATE FUNCTION credit.attach_rescore_triggers(target regclass) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+-- Layout 2 (not Citus): the triggers on the customers table that rescore
+-- the target's loans when customers are updated, inserted or deleted, on
+-- the customers table and on every partition below it (statement triggers
+-- fire only for the table a statement names: an UPDATE naming a partition
+-- needs its own).
+DECLARE
+    cfg  credit.scored_tables;
+    part record;
+    ev   record;
+BEGIN
+    SELECT * INTO cfg FROM credit.scored_tables WHERE relid = target;
+    IF cfg.customers IS NULL THEN
+        RETURN;
+    END IF;
+    FOR part IN SELECT t.relid FROM pg_partition_tree(cfg.customers) t UNION SELECT cfg.customers LOOP
+        FOR ev IN
+            SELECT * FROM (VALUES
+                ('update', 'UPDATE', 'OLD TABLE AS credit_old NEW TABLE AS credit_new'),
+                ('insert', 'INSERT', 'NEW TABLE AS credit_new'),
+                ('delete', 'DELETE', 'OLD TABLE AS credit_old')) AS e(event, op, transitions)
+        LOOP
+            IF NOT EXISTS (SELECT 1 FROM pg_trigger g
+                           WHERE g.tgrelid = part.relid
+                             AND g.tgname = credit.rescore_trigger_name(cfg.table_name, ev.event)) THEN
+                EXECUTE format('CREATE TRIGGER %I AFTER %s ON %s REFERENCING %s
+                                FOR EACH STATEMENT EXECUTE FUNCTION credit.rescore_customers(%L)',
+                               credit.rescore_trigger_name(cfg.table_name, ev.event), ev.op, part.relid,
+                               ev.transitions, cfg.table_name);
+            END IF;
+        END LOOP;
+    END LOOP;
+END
+$fn$;
+COMMENT ON FUNCTION credit.attach_rescore_triggers(regclass) IS
+    'Internal: attaches the triggers that rescore a scored table''s loans to its customers table and that table''s partitions (layout 2)';
+REVOKE EXECUTE ON FUNCTION credit.attach_rescore_triggers(regclass) FROM PUBLIC;
+
+CREATE FUNCTION credit.drop_rescore_triggers(scored_table text, customers regclass) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    part  record;
+    event text;
+BEGIN
+    FOR part IN SELECT t.relid FROM pg_partition_tree(customers) t UNION SELECT customers LOOP
+        FOREACH event IN ARRAY ARRAY['update', 'insert', 'delete'] LOOP
+            EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', credit.rescore_trigger_name(scored_table, event),
+                           part.relid);
+        END LOOP;
+    END LOOP;
+END
+$fn$;
+COMMENT ON FUNCTION credit.drop_rescore_triggers(text, regclass) IS
+    'Internal: removes the triggers that rescore a scored table''s loans from a customers table and its partitions';
+REVOKE EXECUTE ON FUNCTION credit.drop_rescore_triggers(text, regclass) FROM PUBLIC;
 
 CREATE TYPE credit.distributed_scoring AS (
     row_key text, dist_key bigint, income_value numeric, assets_value numeric,
@@ -676,12 +733,17 @@ $fn$;
 
 CREATE OR REPLACE FUNCTION credit.on_ddl() RETURNS event_trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
--- A partition created or attached under a scored table gets the history
--- triggers (and its unscored rows scored). Cheap for all other DDL: one
--- lookup in credit.scored_tables.
+-- After DDL on tables: a partition created or attached under a scored
+-- table gets the history triggers (and its unscored rows scored), one
+-- under a customers table the rescoring triggers; a renamed scored table
+-- keeps its history, alerts and current scores under its new name; an
+-- input column cannot be renamed away. Cheap for all other DDL: a few
+-- look-ups in credit.scored_tables.
 DECLARE
     root      regclass;
     orphan    record;
+    moved     record;
+    lost      record;
     on_worker boolean := false;
 BEGIN
     -- On a Citus worker, DDL arrives from the coordinator (shells, shards)
@@ -692,6 +754,61 @@ BEGIN
             RETURN;
         END IF;
     END IF;
+
+    -- Renamed, or moved to another schema (ALTER TABLE ... RENAME / SET
+    -- SCHEMA, ALTER SCHEMA ... RENAME): history, alerts and latest scores
+    -- name a table by its schema-qualified name, so they follow it, and so
+    -- do the customers table's rescoring triggers (named after it).
+    FOR moved IN
+        SELECT t.relid, t.table_name AS old_name, format('%s.%s', n.nspname, c.relname) AS new_name, t.customers
+        FROM credit.scored_tables t
+        JOIN pg_class c ON c.oid = t.relid
+        JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE t.table_name <> format('%s.%s', n.nspname, c.relname)
+    LOOP
+        IF credit.distribution_column(moved.relid) IS NOT NULL THEN
+            RAISE EXCEPTION 'credit_scoring: cannot rename %, a distributed table with scoring enabled', moved.old_name
+                USING ERRCODE = 'feature_not_supported',
+                      HINT = 'Disable scoring, rename the table, and enable scoring again.';
+        END IF;
+        IF moved.customers IS NOT NULL THEN
+            PERFORM credit.drop_rescore_triggers(moved.old_name, moved.customers);
+        END IF;
+        UPDATE credit.scored_tables SET table_name = moved.new_name WHERE relid = moved.relid;
+        -- (a dropped table's current rows went with it: no other rows
+        -- under the new name)
+        UPDATE credit.latest_scores SET table_name = moved.new_name WHERE table_name = moved.old_name;
+        UPDATE credit.score_history SET table_name = moved.new_name WHERE table_name = moved.old_name;
+        UPDATE credit.score_alerts SET table_name = moved.new_name WHERE table_name = moved.old_name;
+        IF moved.customers IS NOT NULL THEN
+            PERFORM credit.attach_rescore_triggers(moved.relid);
+        END IF;
+    END LOOP;
+
+    -- A column scoring reads, renamed (dropping one takes the scoring
+    -- trigger with it, CASCADE, and ends here too): the configuration
+    -- names it, so the DDL is refused rather than leaving scoring broken.
+    FOR lost IN
+        SELECT t.table_name, r.rel, r.name
+        FROM credit.scored_tables t
+        CROSS JOIN LATERAL (VALUES (t.relid, t.key_column), (t.relid, t.amount_column), (t.relid, t.tenor_column),
+                                   (coalesce(t.customers, t.relid), t.income_column),
+                                   (coalesce(t.customers, t.relid), t.assets_column),
+                                   (t.relid, t.customer_ref), (t.customers, t.customers_key)) AS r(rel, name)
+        -- (the tables this DDL changed)
+        JOIN (SELECT DISTINCT d.objid FROM pg_event_trigger_ddl_commands() d
+              WHERE d.classid = 'pg_class'::regclass) d ON d.objid = r.rel
+        WHERE r.name IS NOT NULL
+          AND NOT EXISTS (SELECT 1 FROM pg_attribute a
+                          WHERE a.attrelid = r.rel AND a.attname = r.name AND a.attnum > 0 AND NOT a.attisdropped)
+    LOOP
+        RAISE EXCEPTION 'credit_scoring: column "%" of % is read by the scoring of %', lost.name, lost.rel,
+                        lost.table_name
+            USING ERRCODE = 'dependent_objects_still_exist',
+                  HINT = format('Run SELECT credit.disable_scoring(%L) first, then enable scoring again with the new columns.',
+                                lost.table_name);
+    END LOOP;
+
     FOR root IN
         SELECT DISTINCT t.relid
         FROM pg_event_trigger_ddl_commands() d
@@ -704,6 +821,19 @@ BEGIN
     LOOP
         PERFORM credit.attach_statement_triggers(root, true);
     END LOOP;
+    -- A partition created or attached under a customers table (layout 2).
+    FOR root IN
+        SELECT DISTINCT t.relid
+        FROM pg_event_trigger_ddl_commands() d
+        JOIN credit.scored_tables t ON t.customers = coalesce(pg_partition_root(d.objid), d.objid)
+        WHERE d.classid = 'pg_class'::regclass
+          AND credit.distribution_column(t.relid) IS NULL
+          AND EXISTS (SELECT 1 FROM pg_trigger g
+                      WHERE g.tgrelid = t.customers AND g.tgname = credit.rescore_trigger_name(t.table_name))
+    LOOP
+        PERFORM credit.attach_rescore_triggers(root);
+    END LOOP;
+
     -- A detached partition keeps no history triggers of its former parent.
     FOR orphan IN
         SELECT DISTINCT g.tgrelid::regclass AS rel
@@ -717,6 +847,18 @@ BEGIN
         EXECUTE format('DROP TRIGGER IF EXISTS credit_scoring_history_update ON %s', orphan.rel);
         EXECUTE format('DROP TRIGGER IF EXISTS credit_scoring_history_delete ON %s', orphan.rel);
         EXECUTE format('DROP TRIGGER IF EXISTS credit_scoring_history_truncate ON %s', orphan.rel);
+    END LOOP;
+    -- Nor rescoring triggers of its former customers table.
+    FOR orphan IN
+        SELECT g.tgrelid::regclass AS rel, g.tgname
+        FROM pg_trigger g
+        WHERE g.tgfoid = 'credit.rescore_customers()'::regprocedure
+          AND NOT EXISTS (SELECT 1 FROM credit.scored_tables t
+                          CROSS JOIN unnest(ARRAY['update', 'insert', 'delete']) AS e(event)
+                          WHERE t.customers = coalesce(pg_partition_root(g.tgrelid), g.tgrelid)
+                            AND g.tgname = credit.rescore_trigger_name(t.table_name, e.event))
+    LOOP
+        EXECUTE format('DROP TRIGGER %I ON %s', orphan.tgname, orphan.rel);
     END LOOP;
 END
 $fn$;
@@ -738,12 +880,7 @@ BEGIN
         -- Its rows are gone: so are they from the current views.
         DELETE FROM credit.latest_scores WHERE table_name = gone.table_name;
         IF EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = gone.customers) THEN
-            EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', credit.rescore_trigger_name(gone.table_name),
-                           gone.customers);
-            EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', credit.rescore_trigger_name(gone.table_name, 'insert'),
-                           gone.customers);
-            EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', credit.rescore_trigger_name(gone.table_name, 'delete'),
-                           gone.customers);
+            PERFORM credit.drop_rescore_triggers(gone.table_name, gone.customers);
         END IF;
     END LOOP;
 END
@@ -923,18 +1060,7 @@ BEGIN
                        credit.rescore_trigger_name(t_name), customers, target::text, customer_ref, c_key,
                        income, assets);
     ELSIF customers IS NOT NULL THEN
-        EXECUTE format('CREATE TRIGGER %I AFTER UPDATE ON %s
-                        REFERENCING OLD TABLE AS credit_old NEW TABLE AS credit_new
-                        FOR EACH STATEMENT EXECUTE FUNCTION credit.rescore_customers(%L)',
-                       credit.rescore_trigger_name(t_name), customers, t_name);
-        EXECUTE format('CREATE TRIGGER %I AFTER INSERT ON %s
-                        REFERENCING NEW TABLE AS credit_new
-                        FOR EACH STATEMENT EXECUTE FUNCTION credit.rescore_customers(%L)',
-                       credit.rescore_trigger_name(t_name, 'insert'), customers, t_name);
-        EXECUTE format('CREATE TRIGGER %I AFTER DELETE ON %s
-                        REFERENCING OLD TABLE AS credit_old
-                        FOR EACH STATEMENT EXECUTE FUNCTION credit.rescore_customers(%L)',
-                       credit.rescore_trigger_name(t_name, 'delete'), customers, t_name);
+        PERFORM credit.attach_rescore_triggers(target);
     END IF;
 
     -- Score what is already there (history records it as a first scoring);
@@ -966,11 +1092,7 @@ BEGIN
         EXECUTE format('DROP TRIGGER IF EXISTS credit_scoring_history_truncate ON %s', part.relid);
     END LOOP;
     IF cfg.customers IS NOT NULL THEN
-        EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', credit.rescore_trigger_name(cfg.table_name), cfg.customers);
-        EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', credit.rescore_trigger_name(cfg.table_name, 'insert'),
-                       cfg.customers);
-        EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', credit.rescore_trigger_name(cfg.table_name, 'delete'),
-                       cfg.customers);
+        PERFORM credit.drop_rescore_triggers(cfg.table_name, cfg.customers);
     END IF;
     DELETE FROM credit.scored_tables WHERE relid = target;
 END
@@ -1014,25 +1136,21 @@ BEGIN
 END
 $$;
 
--- Loans are rescored when their customer is inserted or deleted too (not
--- on Citus, whose customers trigger stays as it was).
-DO $$
-DECLARE
-    t record;
-BEGIN
-    FOR t IN SELECT s.table_name, s.customers FROM credit.scored_tables s
-             WHERE s.customers IS NOT NULL AND credit.distribution_column(s.relid) IS NULL LOOP
-        EXECUTE format('CREATE TRIGGER %I AFTER INSERT ON %s
-                        REFERENCING NEW TABLE AS credit_new
-                        FOR EACH STATEMENT EXECUTE FUNCTION credit.rescore_customers(%L)',
-                       credit.rescore_trigger_name(t.table_name, 'insert'), t.customers, t.table_name);
-        EXECUTE format('CREATE TRIGGER %I AFTER DELETE ON %s
-                        REFERENCING OLD TABLE AS credit_old
-                        FOR EACH STATEMENT EXECUTE FUNCTION credit.rescore_customers(%L)',
-                       credit.rescore_trigger_name(t.table_name, 'delete'), t.customers, t.table_name);
-    END LOOP;
-END
-$$;
+-- Loans are rescored when their customer is inserted or deleted too, and
+-- when an UPDATE names a partition of customers (not on Citus, whose
+-- customers trigger stays as it was).
+SELECT credit.attach_rescore_triggers(s.relid)
+FROM credit.scored_tables s
+WHERE s.customers IS NOT NULL AND credit.distribution_column(s.relid) IS NULL;
+
+COMMENT ON FUNCTION credit.on_ddl() IS
+    'Event trigger: partitions created or attached under a scored or customers table get its triggers; a renamed scored table keeps its history, alerts and current scores under the new name; renaming a column scoring reads is refused';
+
+-- A renamed schema renames the scored tables in it.
+DROP EVENT TRIGGER credit_scoring_ddl;
+CREATE EVENT TRIGGER credit_scoring_ddl ON ddl_command_end
+    WHEN TAG IN ('CREATE TABLE', 'ALTER TABLE', 'CREATE TABLE AS', 'ALTER SCHEMA')
+    EXECUTE FUNCTION credit.on_ddl();
 
 -- current_scores takes key, score, segment, amount and decision from
 -- latest_scores, whose indexes then serve a dashboard's filters.

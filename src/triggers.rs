@@ -232,40 +232,12 @@ impl RowTrigger {
                 (Some(input(&args[0])), Some(input(&args[1])), None)
             } else {
                 let (attnum, reference_type) = column(tupdesc, &args[6], &table);
-                // FOR SHARE, not a plain read: a loan written while another
-                // transaction changes its customer waits for that change and
-                // scores with the committed income (a plain read would use
-                // the statement's snapshot and keep a stale score for good;
-                // tests/isolation/specs/customer_and_loans.spec).
-                // The operator is pinned too: a shadow `=` in the writer's
-                // search_path must not pick another customer.
-                let prepare = |lock: &str| {
-                    let query = format!(
-                        "SELECT {}, {} FROM {} WHERE {} OPERATOR(pg_catalog.=) $1 FOR {lock}",
-                        quote_ident(&args[0]),
-                        quote_ident(&args[1]),
-                        args[5],
-                        quote_ident(&args[7])
-                    );
-                    let cquery = std::ffi::CString::new(query).expect("no NUL in identifiers");
-                    let mut types = [reference_type];
-                    if pg_sys::SPI_connect() < 0 {
-                        config_error("credit_scoring: SPI_connect failed".into());
-                    }
-                    let plan = pg_sys::SPI_prepare(cquery.as_ptr(), 1, types.as_mut_ptr());
-                    if plan.is_null() || pg_sys::SPI_keepplan(plan) != 0 {
-                        config_error(format!(
-                            "credit_scoring: cannot prepare the customer lookup on {}",
-                            args[5]
-                        ));
-                    }
-                    pg_sys::SPI_finish();
-                    plan
-                };
                 // The look-up runs as the customers table's owner, and any
                 // table owner may attach this trigger (partitions of a
                 // scored table get a clone of it): only the look-up
-                // credit.enable_scoring configured for this table is run.
+                // credit.enable_scoring registered for this table is run,
+                // by the names the registration has now (so renaming the
+                // customers table keeps the loans scored).
                 // (Not there while the SQL is still 0.1.0's, before ALTER
                 // EXTENSION ... UPDATE: there score_row is not granted to
                 // PUBLIC, so whoever attached it was trusted.)
@@ -280,28 +252,56 @@ impl RowTrigger {
                 } else {
                     Ok(None)
                 };
-                let asked = [&args[5], &args[0], &args[1], &args[7]];
-                // (None: a Citus worker, where the registrations are the
+                // customers, its income, assets and key columns. (None: a
+                // Citus worker, where the registrations are the
                 // coordinator's, which attached this trigger.)
-                let matches = match &registered {
-                    Ok(Some(r)) => r.iter().eq(asked.iter().copied()),
-                    Ok(None) => true,
-                    Err(_) => false,
+                let [customers, income, assets, key] = match registered {
+                    Ok(Some(r)) if r.len() == 4 => [&r[0], &r[1], &r[2], &r[3]].map(String::clone),
+                    Ok(None) => [&args[5], &args[0], &args[1], &args[7]].map(String::clone),
+                    _ => {
+                        ereport!(
+                            ERROR,
+                            PgSqlErrorCode::ERRCODE_INSUFFICIENT_PRIVILEGE,
+                            format!(
+                                "credit_scoring: {table} is not scored from {} by credit.enable_scoring",
+                                args[5]
+                            ),
+                            "Attach scoring with credit.enable_scoring(), which configures the customers look-up."
+                        );
+                    }
                 };
-                if !matches {
-                    ereport!(
-                        ERROR,
-                        PgSqlErrorCode::ERRCODE_INSUFFICIENT_PRIVILEGE,
-                        format!(
-                            "credit_scoring: {table} is not scored from {} by credit.enable_scoring",
-                            args[5]
-                        ),
-                        "Attach scoring with credit.enable_scoring(), which configures the customers look-up."
+                // FOR SHARE, not a plain read: a loan written while another
+                // transaction changes its customer waits for that change and
+                // scores with the committed income (a plain read would use
+                // the statement's snapshot and keep a stale score for good;
+                // tests/isolation/specs/customer_and_loans.spec).
+                // The operator is pinned too: a shadow `=` in the writer's
+                // search_path must not pick another customer.
+                let prepare = |lock: &str| {
+                    let query = format!(
+                        "SELECT {}, {} FROM {} WHERE {} OPERATOR(pg_catalog.=) $1 FOR {lock}",
+                        quote_ident(&income),
+                        quote_ident(&assets),
+                        customers,
+                        quote_ident(&key)
                     );
-                }
+                    let cquery = std::ffi::CString::new(query).expect("no NUL in identifiers");
+                    let mut types = [reference_type];
+                    if pg_sys::SPI_connect() < 0 {
+                        config_error("credit_scoring: SPI_connect failed".into());
+                    }
+                    let plan = pg_sys::SPI_prepare(cquery.as_ptr(), 1, types.as_mut_ptr());
+                    if plan.is_null() || pg_sys::SPI_keepplan(plan) != 0 {
+                        config_error(format!(
+                            "credit_scoring: cannot prepare the customer lookup on {customers}"
+                        ));
+                    }
+                    pg_sys::SPI_finish();
+                    plan
+                };
                 let plan = prepare("SHARE");
                 let key_share_plan = prepare("KEY SHARE");
-                let owner = table_owner(&args[5]);
+                let owner = table_owner(&customers);
                 let reference = Column { attnum, kind: Kind::of(reference_type) };
                 (None, None, Some(CustomerLookup { reference, plan, key_share_plan, owner }))
             };

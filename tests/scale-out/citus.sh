@@ -713,6 +713,17 @@ EOF
     else
         bad "ALTER TABLE $table ADD COLUMN after enable_scoring: $err"
     fi
+    # Renaming a distributed scored table: refused (its triggers carry the
+    # name), clearly, and nothing changes.
+    if try "$COORD" "$db" "ALTER TABLE $table RENAME TO ${table}_renamed" >/dev/null; then
+        bad "ALTER TABLE $table RENAME on a distributed scored table succeeded"
+    else
+        v=$(q "$COORD" "$db" "SELECT to_regclass('$table') IS NOT NULL AND EXISTS (SELECT 1 FROM credit.scored_tables WHERE table_name = '$tbl')")
+        case "$err:$v" in
+            *"cannot rename"*:t) ok "ALTER TABLE $table RENAME refused: $err" ;;
+            *) bad "ALTER TABLE $table RENAME: unexpected outcome ($err; table and configuration kept: $v)" ;;
+        esac
+    fi
     check_scores "$L" "$db" "at the end"
 
     # A named scorecard (made on the coordinator, as a risk team would).

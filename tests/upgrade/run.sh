@@ -65,6 +65,7 @@ WHERE d.refclassid = 'pg_extension'::regclass
   AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'credit_scoring')
   AND d.deptype = 'e'
 ORDER BY 1;
+SELECT evtname, evtevent, evtfoid::regproc::text, evtenabled, evttags FROM pg_event_trigger ORDER BY 1;
 SELECT indexrelid::regclass::text AS i, pg_get_indexdef(indexrelid) FROM pg_index
 WHERE indrelid IN (SELECT oid FROM pg_class WHERE relnamespace = 'credit'::regnamespace) ORDER BY i;
 SELECT tgname, tgrelid::regclass::text AS r, pg_get_triggerdef(oid) FROM pg_trigger

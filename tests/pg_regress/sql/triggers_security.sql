@@ -364,13 +364,15 @@ DROP ROLE credit_regress_app;
 -- The extension's own writes into application tables run as the table's
 -- owner, never as the extension's superuser: a loans owner who is not a
 -- superuser, with a trigger of its own on its loans, sees it fire as
--- itself when a change of a customer rescores those loans.
+-- itself when a change of a customer rescores those loans, with the pinned
+-- search_path (not the writing session's): a trigger naming its tables
+-- without a schema carries its own SET search_path.
 --
 CREATE ROLE credit_regress_owner NOLOGIN;
 CREATE TABLE owned_customers (id integer PRIMARY KEY, monthly_income numeric, assets_value numeric);
 CREATE TABLE owned_loans (id integer PRIMARY KEY, customer_id integer, principal_amount numeric,
                           tenor_months integer);
-CREATE TABLE owned_trigger_runs (who name, superuser boolean);
+CREATE TABLE owned_trigger_runs (who name, superuser boolean, path text);
 ALTER TABLE owned_customers OWNER TO credit_regress_owner;
 ALTER TABLE owned_loans OWNER TO credit_regress_owner;
 ALTER TABLE owned_trigger_runs OWNER TO credit_regress_owner;
@@ -380,18 +382,26 @@ SELECT credit.enable_scoring('owned_loans', amount => 'principal_amount', custom
 CREATE FUNCTION owned_audit() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO public.owned_trigger_runs
-    SELECT current_user, rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user;
+    SELECT current_user, rolsuper, pg_catalog.current_setting('search_path')
+    FROM pg_catalog.pg_roles WHERE rolname = current_user;
+    RETURN NEW;
+END $$;
+CREATE FUNCTION owned_audit_unqualified() RETURNS trigger LANGUAGE plpgsql SET search_path = public AS $$
+BEGIN
+    INSERT INTO owned_trigger_runs VALUES (current_user, false, 'own: ' || current_setting('search_path'));
     RETURN NEW;
 END $$;
 SET ROLE credit_regress_owner;
 CREATE TRIGGER owned_audit BEFORE UPDATE ON owned_loans FOR EACH ROW EXECUTE FUNCTION owned_audit();
+CREATE TRIGGER owned_audit_unqualified BEFORE UPDATE ON owned_loans FOR EACH ROW
+    EXECUTE FUNCTION owned_audit_unqualified();
 UPDATE owned_customers SET monthly_income = 2000000 WHERE id = 1;
 RESET ROLE;
 -- and when the DBA changes the customer, the same
 UPDATE owned_customers SET monthly_income = 3000000 WHERE id = 1;
-SELECT who, superuser, count(*) FROM owned_trigger_runs GROUP BY who, superuser;
+SELECT who, superuser, path, count(*) FROM owned_trigger_runs GROUP BY who, superuser, path ORDER BY path;
 SELECT id, credit_score = (credit.score_credit(3000000, 0, 10000000, 12)).credit_score AS rescored
 FROM owned_loans;
 DROP TABLE owned_loans, owned_customers, owned_trigger_runs;
-DROP FUNCTION owned_audit();
+DROP FUNCTION owned_audit(), owned_audit_unqualified();
 DROP ROLE credit_regress_owner;

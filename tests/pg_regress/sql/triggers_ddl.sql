@@ -1,0 +1,130 @@
+--
+-- triggers_ddl: scoring survives the DDL a DBA runs on an application's
+-- tables.  A scored table renamed or moved to another schema keeps its
+-- history, alerts and current scores under its new name (they name it
+-- schema-qualified); a renamed customers table keeps feeding its loans; a
+-- partitioned customers table rescores loans whether an UPDATE names the
+-- parent or a partition; renaming a column scoring reads is refused.
+-- Timestamps are never printed.
+--
+\set ON_ERROR_STOP 0
+\set VERBOSITY default
+\set SHOW_CONTEXT never
+
+-- Layout 1: rename, then write.
+CREATE TABLE ddl_apps (id integer PRIMARY KEY, monthly_income numeric, assets_value numeric,
+                       loan_amount numeric, tenor_months integer);
+SELECT credit.enable_scoring('ddl_apps');
+INSERT INTO ddl_apps VALUES (1, 20000000, 50000000, 30000000, 12), (2, 20000000, 50000000, 30000000, 12);
+ALTER TABLE ddl_apps RENAME TO ddl_applications;
+-- A fall of 300 points after the rename: one score_drop alert, measured
+-- from the score recorded before the rename (the same row, the same trail).
+UPDATE ddl_applications SET monthly_income = 5000000 WHERE id = 1;
+SELECT table_name FROM credit.scored_tables WHERE relid = 'ddl_applications'::regclass;
+SELECT table_name, row_key, credit_score, first_scoring
+FROM credit.score_history WHERE table_name LIKE 'public.ddl_app%' ORDER BY id;
+SELECT table_name, row_key, kind, old_score, new_score
+FROM credit.score_alerts WHERE table_name LIKE 'public.ddl_app%' ORDER BY id;
+-- One current row per scored row, under the new name.
+SELECT table_name, row_key, credit_score FROM credit.current_scores
+WHERE table_name LIKE 'public.ddl_app%' ORDER BY row_key;
+
+-- Moved to another schema: the same.
+CREATE SCHEMA ddl_archive;
+ALTER TABLE ddl_applications SET SCHEMA ddl_archive;
+INSERT INTO ddl_archive.ddl_applications VALUES (3, 20000000, 50000000, 30000000, 12);
+SELECT table_name, count(*) FROM credit.score_history
+WHERE table_name LIKE '%.ddl_app%' GROUP BY table_name ORDER BY 1;
+-- And the schema renamed.
+ALTER SCHEMA ddl_archive RENAME TO ddl_old;
+SELECT table_name, count(*) FROM credit.latest_scores
+WHERE table_name LIKE '%.ddl_app%' GROUP BY table_name ORDER BY 1;
+-- TRUNCATE takes its rows out of the current views, by the new name too.
+TRUNCATE ddl_old.ddl_applications;
+SELECT count(*) AS current_rows FROM credit.latest_scores WHERE table_name LIKE '%.ddl_app%';
+
+-- A column scoring reads cannot be renamed away (nor dropped, CASCADE
+-- taking the scoring trigger with it): the DDL fails, nothing changes.
+ALTER TABLE ddl_old.ddl_applications RENAME COLUMN loan_amount TO principal;
+\echo SQLSTATE :SQLSTATE
+ALTER TABLE ddl_old.ddl_applications DROP COLUMN tenor_months CASCADE;
+\echo SQLSTATE :SQLSTATE
+-- Other columns can.
+ALTER TABLE ddl_old.ddl_applications ADD COLUMN branch text;
+ALTER TABLE ddl_old.ddl_applications RENAME COLUMN branch TO office;
+INSERT INTO ddl_old.ddl_applications (id, monthly_income, assets_value, loan_amount, tenor_months)
+VALUES (4, 20000000, 50000000, 30000000, 12);
+SELECT id, credit_score FROM ddl_old.ddl_applications ORDER BY id;
+DROP SCHEMA ddl_old CASCADE;
+
+-- Layout 2, customers partitioned by id range.
+CREATE TABLE ddl_customers (id integer PRIMARY KEY, monthly_income numeric, assets_value numeric)
+    PARTITION BY RANGE (id);
+CREATE TABLE ddl_customers_a PARTITION OF ddl_customers FOR VALUES FROM (1) TO (100);
+CREATE TABLE ddl_loans (id integer PRIMARY KEY, customer_id integer, principal_amount numeric,
+                        tenor_months integer);
+INSERT INTO ddl_customers VALUES (1, 20000000, 50000000);
+INSERT INTO ddl_loans VALUES (10, 1, 30000000, 12);
+SELECT credit.enable_scoring('ddl_loans', amount => 'principal_amount', customers => 'ddl_customers');
+-- A partition created later gets the rescoring triggers too.
+CREATE TABLE ddl_customers_b PARTITION OF ddl_customers FOR VALUES FROM (100) TO (200);
+INSERT INTO ddl_customers VALUES (101, 20000000, 50000000);
+INSERT INTO ddl_loans VALUES (11, 101, 30000000, 12);
+-- Rescoring triggers, by table: the parent and each partition.
+SELECT g.tgrelid::regclass::text AS on_table, count(*) AS rescoring_triggers
+FROM pg_trigger g WHERE g.tgfoid = 'credit.rescore_customers()'::regprocedure
+GROUP BY 1 ORDER BY 1;
+-- An UPDATE naming a partition rescores the loans.
+UPDATE ddl_customers_a SET monthly_income = 5000000 WHERE id = 1;
+UPDATE ddl_customers_b SET monthly_income = 6000000 WHERE id = 101;
+-- Through the parent: rescored once (only the parent's statement trigger fires).
+UPDATE ddl_customers SET monthly_income = 7000000 WHERE id = 1;
+SELECT l.id, credit_score,
+       credit_score = (credit.score_credit(c.monthly_income, c.assets_value, principal_amount, tenor_months)).credit_score
+           AS current
+FROM ddl_loans l JOIN ddl_customers c ON c.id = l.customer_id ORDER BY l.id;
+SELECT row_key, count(*) AS scorings FROM credit.score_history
+WHERE table_name = 'public.ddl_loans' GROUP BY row_key ORDER BY row_key;
+-- Deleting a customer straight from its partition rescores its loans (no
+-- customer: no income, no assets).
+DELETE FROM ddl_customers_b WHERE id = 101;
+SELECT id, credit_score FROM ddl_loans ORDER BY id;
+
+-- A detached partition no longer rescores the loans.
+ALTER TABLE ddl_customers DETACH PARTITION ddl_customers_a;
+SELECT g.tgrelid::regclass::text AS on_table, count(*) AS rescoring_triggers
+FROM pg_trigger g WHERE g.tgfoid = 'credit.rescore_customers()'::regprocedure
+GROUP BY 1 ORDER BY 1;
+UPDATE ddl_customers_a SET monthly_income = 20000000 WHERE id = 1;
+SELECT count(*) AS scorings_of_10 FROM credit.score_history
+WHERE table_name = 'public.ddl_loans' AND row_key = '10';
+-- Attached again: rescoring again.
+ALTER TABLE ddl_customers ATTACH PARTITION ddl_customers_a FOR VALUES FROM (1) TO (100);
+SELECT count(*) AS rescoring_triggers_on_a FROM pg_trigger g
+WHERE g.tgfoid = 'credit.rescore_customers()'::regprocedure AND g.tgrelid = 'ddl_customers_a'::regclass;
+
+-- The customers table renamed: loans are still scored from it.
+ALTER TABLE ddl_customers RENAME TO ddl_clients;
+INSERT INTO ddl_loans VALUES (12, 1, 30000000, 12);
+UPDATE ddl_clients SET monthly_income = 5000000 WHERE id = 1;
+-- The loans table renamed: its customers still rescore it, by the new name.
+ALTER TABLE ddl_loans RENAME TO ddl_credits;
+UPDATE ddl_clients SET monthly_income = 8000000 WHERE id = 1;
+SELECT l.id, credit_score,
+       credit_score = (credit.score_credit(c.monthly_income, c.assets_value, principal_amount, tenor_months)).credit_score
+           AS current
+FROM ddl_credits l JOIN ddl_clients c ON c.id = l.customer_id ORDER BY l.id;
+SELECT g.tgrelid::regclass::text AS on_table, e.event,
+       g.tgname = credit.rescore_trigger_name('public.ddl_credits', e.event) AS named_after_new_name
+FROM pg_trigger g
+CROSS JOIN LATERAL (SELECT CASE WHEN g.tgtype & 4 <> 0 THEN 'insert' WHEN g.tgtype & 8 <> 0 THEN 'delete'
+                                ELSE 'update' END AS event) e
+WHERE g.tgfoid = 'credit.rescore_customers()'::regprocedure ORDER BY 1, 2;
+SELECT table_name, count(*) FROM credit.latest_scores
+WHERE table_name LIKE 'public.ddl_%' GROUP BY table_name ORDER BY 1;
+-- The customers' income column is read by the scoring: not renamed.
+ALTER TABLE ddl_clients RENAME COLUMN monthly_income TO income;
+\echo SQLSTATE :SQLSTATE
+SELECT credit.disable_scoring('ddl_credits');
+SELECT count(*) AS rescoring_triggers FROM pg_trigger g WHERE g.tgfoid = 'credit.rescore_customers()'::regprocedure;
+DROP TABLE ddl_credits, ddl_clients;
