@@ -133,6 +133,21 @@ unsafe fn text_datum(s: &[u8]) -> Datum {
     unsafe { Datum::from(pg_sys::cstring_to_text_with_len(s.as_ptr().cast(), s.len() as i32)) }
 }
 
+/// A text[] of these strings, in the current memory context.
+unsafe fn text_array<'a>(items: impl Iterator<Item = &'a [u8]>) -> Datum {
+    unsafe {
+        let mut elems: Vec<Datum> = items.map(|t| text_datum(t)).collect();
+        Datum::from(pg_sys::construct_array(
+            elems.as_mut_ptr(),
+            elems.len() as i32,
+            pg_sys::TEXTOID,
+            -1,
+            false,
+            b'i' as std::ffi::c_char,
+        ))
+    }
+}
+
 unsafe fn text_bytes<'a>(d: Datum) -> &'a [u8] {
     unsafe { crate::tuple::payload(numeric::detoasted(d)) }
 }
@@ -1153,17 +1168,8 @@ impl Recorder {
                 CStr::from_ptr(pg_sys::format_type_be(self.key.1)).to_string_lossy()
             ))
             .expect("no NUL in identifiers");
-            let mut elems: Vec<Datum> = keys.iter().map(|k| text_datum(k)).collect();
-            let array = pg_sys::construct_array(
-                elems.as_mut_ptr(),
-                elems.len() as i32,
-                pg_sys::TEXTOID,
-                -1,
-                false,
-                b'i' as std::ffi::c_char,
-            );
             let mut types = [pg_sys::TEXTOID, pg_sys::TEXTARRAYOID];
-            let mut args = [self.table_name, Datum::from(array)];
+            let mut args = [self.table_name, text_array(keys.iter().copied())];
             let rc = pg_sys::SPI_execute_with_args(
                 query.as_ptr(),
                 2,
@@ -1573,18 +1579,8 @@ impl Recorder {
                 return Some(d);
             }
             let old = pg_sys::MemoryContextSwitchTo(self.keep);
-            let mut elems: Vec<Datum> =
-                self.card.decision_reasons(bits).into_iter().map(|r| text_datum(r.as_bytes())).collect();
-            let array = pg_sys::construct_array(
-                elems.as_mut_ptr(),
-                elems.len() as i32,
-                pg_sys::TEXTOID,
-                -1,
-                false,
-                b'i' as std::ffi::c_char,
-            );
+            let d = text_array(self.card.decision_reasons(bits).into_iter().map(str::as_bytes));
             pg_sys::MemoryContextSwitchTo(old);
-            let d = Datum::from(array);
             self.reasons.insert(bits, d);
             Some(d)
         }

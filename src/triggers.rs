@@ -392,17 +392,11 @@ impl RowTrigger {
                 config_error("credit_scoring: SPI_connect failed".into());
             }
             let mut args = [key];
-            let (mut user, mut context) = (pg_sys::InvalidOid, 0);
-            pg_sys::GetUserIdAndSecContext(&mut user, &mut context);
-            pg_sys::SetUserIdAndSecContext(
-                lookup.owner,
-                context | (pg_sys::SECURITY_LOCAL_USERID_CHANGE | pg_sys::SECURITY_NOFORCE_RLS) as i32,
-            );
             // read_only = false: a fresh snapshot, as the row lock needs.
-            // (On an error, transaction abort restores the user.)
             let plan = if same_customer { lookup.key_share_plan } else { lookup.plan };
-            let rc = pg_sys::SPI_execute_plan(plan, args.as_mut_ptr(), std::ptr::null(), false, 1);
-            pg_sys::SetUserIdAndSecContext(user, context);
+            let rc = as_owner(lookup.owner, || {
+                pg_sys::SPI_execute_plan(plan, args.as_mut_ptr(), std::ptr::null(), false, 1)
+            });
             let result = if rc == pg_sys::SPI_OK_SELECT as i32 && pg_sys::SPI_processed == 1 {
                 let table = pg_sys::SPI_tuptable;
                 let (tuple, tupdesc) = (*(*table).vals, (*table).tupdesc);
@@ -422,6 +416,24 @@ impl RowTrigger {
             pg_sys::SPI_finish();
             result
         }
+    }
+}
+
+/// Runs `f` as `owner`, as PostgreSQL's foreign-key triggers run their
+/// queries as a table's owner (and, as there, FORCE ROW LEVEL SECURITY
+/// does not apply to that owner).
+/// On an error, transaction or subtransaction abort restores the user.
+unsafe fn as_owner<T>(owner: pg_sys::Oid, f: impl FnOnce() -> T) -> T {
+    unsafe {
+        let (mut user, mut context) = (pg_sys::InvalidOid, 0);
+        pg_sys::GetUserIdAndSecContext(&mut user, &mut context);
+        pg_sys::SetUserIdAndSecContext(
+            owner,
+            context | (pg_sys::SECURITY_LOCAL_USERID_CHANGE | pg_sys::SECURITY_NOFORCE_RLS) as i32,
+        );
+        let result = f();
+        pg_sys::SetUserIdAndSecContext(user, context);
+        result
     }
 }
 
@@ -695,26 +707,20 @@ unsafe fn run_as_owner(fcinfo: pg_sys::FunctionCallInfo) -> Datum {
         if pg_sys::SPI_connect() < 0 {
             config_error("credit_scoring: SPI_connect failed".into());
         }
-        let (mut user, mut context) = (pg_sys::InvalidOid, 0);
-        pg_sys::GetUserIdAndSecContext(&mut user, &mut context);
-        pg_sys::SetUserIdAndSecContext(
-            owner,
-            context | (pg_sys::SECURITY_LOCAL_USERID_CHANGE | pg_sys::SECURITY_NOFORCE_RLS) as i32,
-        );
-        // (On an error, transaction abort restores the user.)
         let mut types = [keys_type];
         let mut values = [args[2].value];
         let nulls = if args[2].isnull { c"n" } else { c" " };
-        let rc = pg_sys::SPI_execute_with_args(
-            query,
-            1,
-            types.as_mut_ptr(),
-            values.as_mut_ptr(),
-            nulls.as_ptr(),
-            false,
-            0,
-        );
-        pg_sys::SetUserIdAndSecContext(user, context);
+        let rc = as_owner(owner, || {
+            pg_sys::SPI_execute_with_args(
+                query,
+                1,
+                types.as_mut_ptr(),
+                values.as_mut_ptr(),
+                nulls.as_ptr(),
+                false,
+                0,
+            )
+        });
         let processed = pg_sys::SPI_processed;
         pg_sys::SPI_finish();
         if rc < 0 {
