@@ -916,27 +916,39 @@ BEGIN
     END LOOP;
 
     -- A column scoring reads, renamed (dropping one takes the scoring
-    -- trigger with it, CASCADE, and ends here too): the configuration
-    -- names it, so the DDL is refused rather than leaving scoring broken.
+    -- trigger with it, CASCADE, and ends here too), or an input of the
+    -- customers table (which no trigger depends on) changed to a type that
+    -- is not a number: the configuration names it, so the DDL is refused
+    -- rather than leaving scoring broken.
     FOR lost IN
-        SELECT t.table_name, r.rel, r.name
+        SELECT t.table_name, r.rel, r.name, a.atttypid::regtype AS type
         FROM credit.scored_tables t
-        CROSS JOIN LATERAL (VALUES (t.relid, t.key_column), (t.relid, t.amount_column), (t.relid, t.tenor_column),
-                                   (coalesce(t.customers, t.relid), t.income_column),
-                                   (coalesce(t.customers, t.relid), t.assets_column),
-                                   (t.relid, t.customer_ref), (t.customers, t.customers_key)) AS r(rel, name)
+        CROSS JOIN LATERAL (VALUES (t.relid, t.key_column, false), (t.relid, t.amount_column, true),
+                                   (t.relid, t.tenor_column, true),
+                                   (coalesce(t.customers, t.relid), t.income_column, true),
+                                   (coalesce(t.customers, t.relid), t.assets_column, true),
+                                   (t.relid, t.customer_ref, false), (t.customers, t.customers_key, false))
+             AS r(rel, name, numeric)
         -- (the tables this DDL changed)
         JOIN (SELECT DISTINCT d.objid FROM pg_event_trigger_ddl_commands() d
               WHERE d.classid = 'pg_class'::regclass) d ON d.objid = r.rel
+        LEFT JOIN pg_attribute a ON a.attrelid = r.rel AND a.attname = r.name AND a.attnum > 0 AND NOT a.attisdropped
         WHERE r.name IS NOT NULL
-          AND NOT EXISTS (SELECT 1 FROM pg_attribute a
-                          WHERE a.attrelid = r.rel AND a.attname = r.name AND a.attnum > 0 AND NOT a.attisdropped)
+          AND (a.attnum IS NULL
+               OR r.numeric AND a.atttypid NOT IN ('numeric'::regtype, 'smallint'::regtype, 'integer'::regtype,
+                                                   'bigint'::regtype, 'real'::regtype, 'double precision'::regtype))
     LOOP
-        RAISE EXCEPTION 'credit_scoring: column "%" of % is read by the scoring of %', lost.name, lost.rel,
-                        lost.table_name
-            USING ERRCODE = 'dependent_objects_still_exist',
-                  HINT = format('Run SELECT credit.disable_scoring(%L) first, then enable scoring again with the new columns.',
-                                lost.table_name);
+        IF lost.type IS NULL THEN
+            RAISE EXCEPTION 'credit_scoring: column "%" of % is read by the scoring of %', lost.name, lost.rel,
+                            lost.table_name
+                USING ERRCODE = 'dependent_objects_still_exist',
+                      HINT = format('Run SELECT credit.disable_scoring(%L) first, then enable scoring again with the new columns.',
+                                    lost.table_name);
+        END IF;
+        RAISE EXCEPTION 'credit_scoring: column "%" of % is read by the scoring of % as a number, not as %',
+                        lost.name, lost.rel, lost.table_name, lost.type
+            USING ERRCODE = 'datatype_mismatch',
+                  HINT = format('Keep it a number, or run SELECT credit.disable_scoring(%L) first.', lost.table_name);
     END LOOP;
 
     FOR root IN
@@ -999,7 +1011,7 @@ CREATE FUNCTION credit.on_drop() RETURNS event_trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
 -- A dropped scored table leaves no configuration behind (its history
 -- stays), no rows in the current views, nor a rescoring trigger on its
--- customers table.
+-- customers table; a customers table still read cannot be dropped.
 DECLARE
     gone record;
 BEGIN
@@ -1015,10 +1027,22 @@ BEGIN
             PERFORM credit.drop_rescore_triggers(gone.table_name, gone.customers);
         END IF;
     END LOOP;
+    -- A customers table its scored loans still read: refused (the loans
+    -- could no longer be written).
+    FOR gone IN
+        SELECT t.table_name, d.object_identity AS customers
+        FROM credit.scored_tables t
+        JOIN pg_event_trigger_dropped_objects() d ON d.object_type = 'table' AND d.objid = t.customers::oid
+    LOOP
+        RAISE EXCEPTION 'credit_scoring: % holds the customers the scoring of % reads', gone.customers, gone.table_name
+            USING ERRCODE = 'dependent_objects_still_exist',
+                  HINT = format('Run SELECT credit.disable_scoring(%L) first, or drop both tables together.',
+                                gone.table_name);
+    END LOOP;
 END
 $fn$;
 COMMENT ON FUNCTION credit.on_drop() IS
-    'Event trigger: forgets the configuration of dropped scored tables; their history and alerts stay';
+    'Event trigger: forgets the configuration of dropped scored tables (their history and alerts stay); refuses to drop a customers table scored loans read';
 
 CREATE EVENT TRIGGER credit_scoring_ddl ON ddl_command_end
     WHEN TAG IN ('CREATE TABLE', 'ALTER TABLE', 'CREATE TABLE AS', 'ALTER SCHEMA')

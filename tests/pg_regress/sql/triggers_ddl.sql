@@ -125,6 +125,24 @@ WHERE table_name LIKE 'public.ddl_%' GROUP BY table_name ORDER BY 1;
 -- The customers' income column is read by the scoring: not renamed.
 ALTER TABLE ddl_clients RENAME COLUMN monthly_income TO income;
 \echo SQLSTATE :SQLSTATE
+-- Nor changed to a type that is not a number (no trigger depends on it,
+-- so PostgreSQL alone would allow it).
+ALTER TABLE ddl_clients ALTER COLUMN assets_value TYPE text;
+\echo SQLSTATE :SQLSTATE
+-- Another number type is fine.
+ALTER TABLE ddl_clients ALTER COLUMN assets_value TYPE numeric(16,2);
+-- The customers table cannot be dropped while its loans are scored from it.
+DROP TABLE ddl_clients;
+\echo SQLSTATE :SQLSTATE
+INSERT INTO ddl_credits VALUES (13, 1, 30000000, 12);
+SELECT id, credit_score IS NOT NULL AS scored FROM ddl_credits WHERE id = 13;
 SELECT credit.disable_scoring('ddl_credits');
 SELECT count(*) AS rescoring_triggers FROM pg_trigger g WHERE g.tgfoid = 'credit.rescore_customers()'::regprocedure;
 DROP TABLE ddl_credits, ddl_clients;
+
+-- Both tables dropped together: allowed, nothing left behind.
+CREATE TABLE ddl_c (id integer PRIMARY KEY, monthly_income numeric, assets_value numeric);
+CREATE TABLE ddl_l (id integer PRIMARY KEY, customer_id integer, loan_amount numeric, tenor_months integer);
+SELECT credit.enable_scoring('ddl_l', customers => 'ddl_c');
+DROP TABLE ddl_c, ddl_l;
+SELECT count(*) AS registrations FROM credit.scored_tables WHERE table_name LIKE 'public.ddl_%';
