@@ -136,13 +136,36 @@ $$;
 COMMENT ON FUNCTION credit.rescore_trigger_name(text, text) IS
     'Internal: the name of the trigger on a customers table that rescores the loans of the given scored table when customers are updated, inserted or deleted';
 
-CREATE FUNCTION credit.attach_rescore_triggers(target regclass) RETURNS void
+CREATE FUNCTION credit.rescore_loans_of(target regclass, customers regclass) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+-- Rescores the target's loans whose customers are rows of the given table
+-- (a customers partition attached or detached: those customers appear or
+-- leave), as the target's owner.
+DECLARE
+    cfg credit.scored_tables;
+BEGIN
+    SELECT * INTO cfg FROM credit.scored_tables WHERE relid = target;
+    IF cfg.customers IS NULL THEN
+        RETURN;
+    END IF;
+    EXECUTE format('SELECT credit.run_as_owner($1, $2, array_agg(c.%I)) FROM %s c HAVING count(*) > 0',
+                   cfg.customers_key, customers)
+    USING cfg.relid, format('UPDATE %s SET scored_at = NULL WHERE %I = ANY($1)', cfg.relid, cfg.customer_ref);
+END
+$fn$;
+COMMENT ON FUNCTION credit.rescore_loans_of(regclass, regclass) IS
+    'Internal: rescores a scored table''s loans whose customers are rows of the given table (a customers partition attached or detached)';
+REVOKE EXECUTE ON FUNCTION credit.rescore_loans_of(regclass, regclass) FROM PUBLIC;
+
+CREATE FUNCTION credit.attach_rescore_triggers(target regclass, rescore_attached boolean DEFAULT false)
+RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
 -- Layout 2 (not Citus): the triggers on the customers table that rescore
 -- the target's loans when customers are updated, inserted or deleted, on
 -- the customers table and on every partition below it (statement triggers
 -- fire only for the table a statement names: an UPDATE naming a partition
--- needs its own).
+-- needs its own). rescore_attached: a partition getting them now was just
+-- created or attached, and the loans of its customers are rescored.
 DECLARE
     cfg  credit.scored_tables;
     part record;
@@ -166,14 +189,18 @@ BEGIN
                                 FOR EACH STATEMENT EXECUTE FUNCTION credit.rescore_customers(%L)',
                                credit.rescore_trigger_name(cfg.table_name, ev.event), ev.op, part.relid,
                                ev.transitions, cfg.table_name);
+                IF rescore_attached AND ev.event = 'update' AND part.relid <> cfg.customers
+                   AND (SELECT relkind FROM pg_class WHERE oid = part.relid) = 'r' THEN
+                    PERFORM credit.rescore_loans_of(target, part.relid);
+                END IF;
             END IF;
         END LOOP;
     END LOOP;
 END
 $fn$;
-COMMENT ON FUNCTION credit.attach_rescore_triggers(regclass) IS
+COMMENT ON FUNCTION credit.attach_rescore_triggers(regclass, boolean) IS
     'Internal: attaches the triggers that rescore a scored table''s loans to its customers table and that table''s partitions (layout 2)';
-REVOKE EXECUTE ON FUNCTION credit.attach_rescore_triggers(regclass) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION credit.attach_rescore_triggers(regclass, boolean) FROM PUBLIC;
 
 CREATE FUNCTION credit.drop_rescore_triggers(scored_table text, customers regclass) RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
@@ -843,7 +870,7 @@ BEGIN
           AND EXISTS (SELECT 1 FROM pg_trigger g
                       WHERE g.tgrelid = t.customers AND g.tgname = credit.rescore_trigger_name(t.table_name))
     LOOP
-        PERFORM credit.attach_rescore_triggers(root);
+        PERFORM credit.attach_rescore_triggers(root, true);
     END LOOP;
 
     -- A detached partition keeps no history triggers of its former parent.
@@ -860,7 +887,20 @@ BEGIN
         EXECUTE format('DROP TRIGGER IF EXISTS credit_scoring_history_delete ON %s', orphan.rel);
         EXECUTE format('DROP TRIGGER IF EXISTS credit_scoring_history_truncate ON %s', orphan.rel);
     END LOOP;
-    -- Nor rescoring triggers of its former customers table.
+    -- Nor rescoring triggers of its former customers table; the loans of
+    -- its customers are rescored (those customers left).
+    FOR orphan IN
+        SELECT g.tgrelid::regclass AS rel, t.relid AS scored
+        FROM pg_trigger g
+        JOIN credit.scored_tables t
+          ON t.table_name = convert_from(substring(g.tgargs FROM 1 FOR position('\x00'::bytea IN g.tgargs) - 1),
+                                         'UTF8')
+        WHERE g.tgfoid = 'credit.rescore_customers()'::regprocedure
+          AND g.tgname = credit.rescore_trigger_name(t.table_name)
+          AND t.customers <> coalesce(pg_partition_root(g.tgrelid), g.tgrelid)
+    LOOP
+        PERFORM credit.rescore_loans_of(orphan.scored, orphan.rel);
+    END LOOP;
     FOR orphan IN
         SELECT g.tgrelid::regclass AS rel, g.tgname
         FROM pg_trigger g

@@ -4,7 +4,8 @@
 -- history, alerts and current scores under its new name (they name it
 -- schema-qualified); a renamed customers table keeps feeding its loans; a
 -- partitioned customers table rescores loans whether an UPDATE names the
--- parent or a partition; renaming a column scoring reads is refused.
+-- parent or a partition, and when a partition is attached or detached;
+-- renaming a column scoring reads is refused.
 -- Timestamps are never printed.
 --
 \set ON_ERROR_STOP 0
@@ -90,16 +91,25 @@ WHERE table_name = 'public.ddl_loans' GROUP BY row_key ORDER BY row_key;
 DELETE FROM ddl_customers_b WHERE id = 101;
 SELECT id, credit_score FROM ddl_loans ORDER BY id;
 
--- A detached partition no longer rescores the loans.
+-- A detached partition: its customers left, so their loans are rescored
+-- (no customer: no income, no assets), and it no longer rescores them.
 ALTER TABLE ddl_customers DETACH PARTITION ddl_customers_a;
+SELECT id, credit_score FROM ddl_loans ORDER BY id;
 SELECT g.tgrelid::regclass::text AS on_table, count(*) AS rescoring_triggers
 FROM pg_trigger g WHERE g.tgfoid = 'credit.rescore_customers()'::regprocedure
 GROUP BY 1 ORDER BY 1;
 UPDATE ddl_customers_a SET monthly_income = 20000000 WHERE id = 1;
 SELECT count(*) AS scorings_of_10 FROM credit.score_history
 WHERE table_name = 'public.ddl_loans' AND row_key = '10';
--- Attached again: rescoring again.
+-- Attached again: its customers are back, their loans rescored, and
+-- rescored again on a change.
 ALTER TABLE ddl_customers ATTACH PARTITION ddl_customers_a FOR VALUES FROM (1) TO (100);
+SELECT l.id, credit_score,
+       credit_score = (credit.score_credit(c.monthly_income, c.assets_value, principal_amount, tenor_months)).credit_score
+           AS current
+FROM ddl_loans l JOIN ddl_customers c ON c.id = l.customer_id ORDER BY l.id;
+SELECT count(*) AS scorings_of_10 FROM credit.score_history
+WHERE table_name = 'public.ddl_loans' AND row_key = '10';
 SELECT count(*) AS rescoring_triggers_on_a FROM pg_trigger g
 WHERE g.tgfoid = 'credit.rescore_customers()'::regprocedure AND g.tgrelid = 'ddl_customers_a'::regclass;
 
