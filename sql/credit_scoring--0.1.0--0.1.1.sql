@@ -781,6 +781,33 @@ BEGIN
             RETURN;
         END IF;
     END IF;
+    -- A restore (pg_dump's scripts and pg_restore's connections all set
+    -- check_function_bodies off) creates every trigger itself, in parallel
+    -- with the DDL of other tables: equipping or cleaning up partitions here
+    -- would create triggers the restore then fails to create, and lock
+    -- sibling partitions another restore worker holds (a deadlock).
+    IF NOT current_setting('check_function_bodies')::boolean THEN
+        RETURN;
+    END IF;
+
+    -- A scored table made a partition (ATTACH PARTITION under another
+    -- table): a partition is scored through its partitioned table only.
+    FOR lost IN
+        SELECT t.table_name, p.relid AS parent
+        FROM credit.scored_tables t
+        JOIN pg_class c ON c.oid = t.relid AND c.relispartition
+        JOIN pg_inherits i ON i.inhrelid = t.relid
+        CROSS JOIN LATERAL (SELECT i.inhparent::regclass AS relid) p
+        -- (made one by this DDL)
+        WHERE EXISTS (SELECT 1 FROM pg_event_trigger_ddl_commands() d
+                      WHERE d.classid = 'pg_class'::regclass AND d.objid IN (t.relid, i.inhparent))
+    LOOP
+        RAISE EXCEPTION 'credit_scoring: % has scoring enabled and cannot become a partition of %', lost.table_name,
+                        lost.parent
+            USING ERRCODE = 'feature_not_supported',
+                  HINT = format('Run SELECT credit.disable_scoring(%L) first, then enable scoring on the partitioned table.',
+                                lost.table_name);
+    END LOOP;
 
     -- Renamed, or moved to another schema (ALTER TABLE ... RENAME / SET
     -- SCHEMA, ALTER SCHEMA ... RENAME): history, alerts and latest scores
@@ -797,6 +824,22 @@ BEGIN
             RAISE EXCEPTION 'credit_scoring: cannot rename %, a distributed table with scoring enabled', moved.old_name
                 USING ERRCODE = 'feature_not_supported',
                       HINT = 'Disable scoring, rename the table, and enable scoring again.';
+        END IF;
+        IF (SELECT n.nspname || c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE c.oid = moved.relid) LIKE '%.%' THEN
+            RAISE EXCEPTION 'credit_scoring: cannot rename % to %: history names a scored table schema.table, so neither name may contain a dot',
+                            moved.old_name, moved.new_name
+                USING ERRCODE = 'invalid_name';
+        END IF;
+        -- Another table's trail (a dropped table's, whose history stays)
+        -- must not become this one's.
+        IF EXISTS (SELECT 1 FROM credit.score_history h WHERE h.table_name = moved.new_name)
+           OR EXISTS (SELECT 1 FROM credit.score_alerts a WHERE a.table_name = moved.new_name)
+           OR EXISTS (SELECT 1 FROM credit.latest_scores l WHERE l.table_name = moved.new_name) THEN
+            RAISE EXCEPTION 'credit_scoring: cannot rename % to %: the history already holds another table of that name',
+                            moved.old_name, moved.new_name
+                USING ERRCODE = 'duplicate_object',
+                      HINT = 'Choose another name (the history of a dropped table keeps its name).';
         END IF;
         IF moved.customers IS NOT NULL THEN
             PERFORM credit.drop_rescore_triggers(moved.old_name, moved.customers);
@@ -824,7 +867,10 @@ BEGIN
                                    (t.relid, t.tenor_column, true),
                                    (coalesce(t.customers, t.relid), t.income_column, true),
                                    (coalesce(t.customers, t.relid), t.assets_column, true),
-                                   (t.relid, t.customer_ref, false), (t.customers, t.customers_key, false))
+                                   (t.relid, t.customer_ref, false), (t.customers, t.customers_key, false),
+                                   (t.relid, 'credit_score', false), (t.relid, 'default_probability', false),
+                                   (t.relid, 'segment', false), (t.relid, 'decision', false),
+                                   (t.relid, 'scored_at', false))
              AS r(rel, name, numeric)
         -- (the tables this DDL changed)
         JOIN (SELECT DISTINCT d.objid FROM pg_event_trigger_ddl_commands() d
@@ -864,7 +910,8 @@ BEGIN
     FOR root IN
         SELECT DISTINCT t.relid
         FROM pg_event_trigger_ddl_commands() d
-        JOIN credit.scored_tables t ON t.customers = coalesce(pg_partition_root(d.objid), d.objid)
+        JOIN credit.scored_tables t
+          ON t.customers = d.objid OR t.customers IN (SELECT a.relid FROM pg_partition_ancestors(d.objid) a)
         WHERE d.classid = 'pg_class'::regclass
           AND credit.distribution_column(t.relid) IS NULL
           AND EXISTS (SELECT 1 FROM pg_trigger g
@@ -897,7 +944,8 @@ BEGIN
                                          'UTF8')
         WHERE g.tgfoid = 'credit.rescore_customers()'::regprocedure
           AND g.tgname = credit.rescore_trigger_name(t.table_name)
-          AND t.customers <> coalesce(pg_partition_root(g.tgrelid), g.tgrelid)
+          AND t.customers <> g.tgrelid
+          AND t.customers NOT IN (SELECT a.relid FROM pg_partition_ancestors(g.tgrelid) a)
     LOOP
         PERFORM credit.rescore_loans_of(orphan.scored, orphan.rel);
     END LOOP;
@@ -907,7 +955,8 @@ BEGIN
         WHERE g.tgfoid = 'credit.rescore_customers()'::regprocedure
           AND NOT EXISTS (SELECT 1 FROM credit.scored_tables t
                           CROSS JOIN unnest(ARRAY['update', 'insert', 'delete']) AS e(event)
-                          WHERE t.customers = coalesce(pg_partition_root(g.tgrelid), g.tgrelid)
+                          WHERE (t.customers = g.tgrelid
+                                 OR t.customers IN (SELECT a.relid FROM pg_partition_ancestors(g.tgrelid) a))
                             AND g.tgname = credit.rescore_trigger_name(t.table_name, e.event))
     LOOP
         EXECUTE format('DROP TRIGGER %I ON %s', orphan.tgname, orphan.rel);
@@ -936,11 +985,14 @@ BEGIN
         END IF;
     END LOOP;
     -- A customers table its scored loans still read: refused (the loans
-    -- could no longer be written).
+    -- could no longer be written). Not in pg_restore --clean, which drops
+    -- tables one by one before it recreates them (check_function_bodies
+    -- is off in a restore).
     FOR gone IN
         SELECT t.table_name, d.object_identity AS customers
         FROM credit.scored_tables t
         JOIN pg_event_trigger_dropped_objects() d ON d.object_type = 'table' AND d.objid = t.customers::oid
+        WHERE current_setting('check_function_bodies')::boolean
     LOOP
         RAISE EXCEPTION 'credit_scoring: % holds the customers the scoring of % reads', gone.customers, gone.table_name
             USING ERRCODE = 'dependent_objects_still_exist',
@@ -977,6 +1029,14 @@ BEGIN
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = target;
     IF t_kind NOT IN ('r', 'p') THEN
         RAISE EXCEPTION 'credit.enable_scoring: % is not a table', target USING ERRCODE = 'wrong_object_type';
+    END IF;
+    -- History names a table schema.table: with a dot in either name, two
+    -- tables ("a.b".c and a."b.c") would share one trail.
+    IF (SELECT n.nspname || c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE c.oid = target) LIKE '%.%' THEN
+        RAISE EXCEPTION 'credit.enable_scoring: the name of % contains a dot', target
+            USING ERRCODE = 'invalid_name',
+                  HINT = 'History and alerts name a scored table schema.table: rename the table or its schema.';
     END IF;
     IF NOT pg_has_role((SELECT relowner FROM pg_class WHERE oid = target), 'USAGE') THEN
         RAISE EXCEPTION 'must be owner of table %', (SELECT quote_ident(relname) FROM pg_class WHERE oid = target)

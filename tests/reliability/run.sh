@@ -15,7 +15,8 @@
 #                postmaster (then of its children still running; pg_ctl
 #                start recovers)
 #   partitioned  the same on loans partitioned by hash of customer_id
-#   dump         pg_dump -Fc | pg_restore of the plain database into a new one
+#   dump         pg_dump -Fc, pg_restore -j 4 of the plain database into a new
+#                one (with partitioned customers and loans)
 #   hostile      SQL-level hostile input (hostile.sql)
 #
 # Invariants checked after every step (invariants.sql): credit.verify empty;
@@ -571,6 +572,9 @@ UNION ALL SELECT 'scored_tables', count(*) || ' rows ' || md5(string_agg(format(
 UNION ALL SELECT 'loans', count(*) || ' rows ' || md5(string_agg(l::text, E'\n' ORDER BY l.id)) FROM loans l
 UNION ALL SELECT 'customers', count(*) || ' rows ' || md5(string_agg(c::text, E'\n' ORDER BY c.id)) FROM customers c
 UNION ALL SELECT 'applications', count(*) || ' rows ' || md5(string_agg(a::text, E'\n' ORDER BY a.id)) FROM applications a
+UNION ALL SELECT 'part_loans', count(*) || ' rows ' || md5(string_agg(l::text, E'\n' ORDER BY l.id)) FROM part_loans l
+UNION ALL SELECT 'constraints', count(*) || ' ' || md5(string_agg(format('%s %s', c.conrelid::regclass, c.conname), ' ' ORDER BY c.conrelid::regclass::text, c.conname))
+          FROM pg_constraint c WHERE c.connamespace = 'public'::regnamespace
 UNION ALL SELECT 'triggers', count(*) || ' ' || string_agg(format('%s:%s:%s:%s', t.tgrelid::regclass, regexp_replace(t.tgname, '[0-9]+$', 'OID'), t.tgenabled, t.tgfoid::regproc), ' ' ORDER BY t.tgrelid::regclass::text, t.tgname)
           FROM pg_trigger t WHERE NOT t.tgisinternal AND t.tgname LIKE 'credit_scoring%'
 UNION ALL SELECT 'sequences', string_agg(format('%s=%s', s.schemaname || '.' || s.sequencename, s.last_value), ' ' ORDER BY s.sequencename)
@@ -581,7 +585,7 @@ SQL
 
 dump_suite() {
     local src=rel_plain dst=rel_restored t0 n h0 h1 line
-    say "dump/restore: pg_dump -Fc $src | pg_restore -d $dst"
+    say "dump/restore: pg_dump -Fc $src, pg_restore -j 4 -d $dst"
     q "$src" "SELECT 1" >/dev/null 2>&1 || { fail "dump/restore needs the plain phase (PHASES)"; return; }
     # A custom scorecard, in use by a second (layout 1) scored table, with
     # history, alerts and an acknowledged alert of its own.
@@ -600,6 +604,23 @@ FROM generate_series(1, 2000) i;
 UPDATE applications SET monthly_income = monthly_income / 4 WHERE id % 3 = 0;
 INSERT INTO applications (monthly_income, assets_value, loan_amount, tenor_months) VALUES (1000, 0, NULL, 12);
 SELECT credit.acknowledge_alert(min(id), 'seen by the reliability suite') FROM credit.score_alerts;
+-- Layout 2 on a partitioned customers table (its partitions carry the
+-- rescoring triggers) and partitioned loans: what a parallel restore must
+-- recreate table by table, alongside the constraints of the partitions.
+CREATE TABLE part_customers (id integer PRIMARY KEY, monthly_income numeric, assets_value numeric)
+    PARTITION BY RANGE (id);
+CREATE TABLE part_customers_1 PARTITION OF part_customers FOR VALUES FROM (0) TO (100);
+CREATE TABLE part_customers_2 PARTITION OF part_customers FOR VALUES FROM (100) TO (200);
+CREATE TABLE part_customers_3 PARTITION OF part_customers FOR VALUES FROM (200) TO (300);
+CREATE TABLE part_loans (id integer, customer_id integer REFERENCES part_customers,
+                         principal_amount numeric, tenor_months integer, PRIMARY KEY (customer_id, id))
+    PARTITION BY RANGE (customer_id);
+CREATE TABLE part_loans_1 PARTITION OF part_loans FOR VALUES FROM (0) TO (150);
+CREATE TABLE part_loans_2 PARTITION OF part_loans FOR VALUES FROM (150) TO (300);
+INSERT INTO part_customers SELECT i, 200000 * i, 1000000 * (i % 7) FROM generate_series(1, 299) i;
+INSERT INTO part_loans SELECT i, i, 3000000 + 10000 * i, 12 FROM generate_series(1, 299) i;
+SELECT credit.enable_scoring('part_loans', amount => 'principal_amount', customers => 'part_customers', key => 'id');
+UPDATE part_customers_2 SET monthly_income = monthly_income / 2;
 SQL
     fingerprint "$src" >"$out/fingerprint.src"
     q postgres "DROP DATABASE IF EXISTS $dst"
@@ -611,21 +632,24 @@ SQL
     # checks below still say what the restored database can do.
     local dump_rc restore_rc st
     set +e
-    "$PG_BINDIR/pg_dump" -Fc -d "$src" 2>"$out/pg_dump.err" | "$PG_BINDIR/pg_restore" -d "$dst" 2>"$out/pg_restore.err"
-    st=("${PIPESTATUS[@]}")
+    # (parallel, -j 4: restore workers create the tables' constraints and
+    # triggers side by side while the event triggers are live)
+    "$PG_BINDIR/pg_dump" -Fc -d "$src" -f "$out/dump.custom" 2>"$out/pg_dump.err"
+    dump_rc=$?
+    "$PG_BINDIR/pg_restore" -j 4 -d "$dst" "$out/dump.custom" 2>"$out/pg_restore.err"
+    restore_rc=$?
     set -e
-    dump_rc=${st[0]} restore_rc=${st[1]}
-    addfig "dump/restore" "pg_dump -Fc | pg_restore in $(elapsed "$t0") s (pg_dump status $dump_rc, pg_restore status $restore_rc, $(grep -c 'error:' "$out/pg_restore.err" || true) restore errors)"
+    addfig "dump/restore" "pg_dump -Fc, pg_restore -j 4 in $(elapsed "$t0") s (pg_dump status $dump_rc, pg_restore status $restore_rc, $(grep -c 'error:' "$out/pg_restore.err" || true) restore errors)"
     addfig "dump/restore data" "$(grep -E '^(score_history|score_alerts|scorecards|scored_tables)[|]' "$out/fingerprint.src" | sed 's/ rows .*/ rows/; s/|/ /' | paste -sd, - | sed 's/,/, /g')"
     if [ "$dump_rc" -ne 0 ] || [ "$restore_rc" -ne 0 ] || [ -s "$out/pg_dump.err" ] || grep -q 'error:' "$out/pg_restore.err"; then
-        fail "pg_dump -Fc | pg_restore: pg_dump status $dump_rc, pg_restore status $restore_rc:"
+        fail "pg_dump -Fc, pg_restore -j 4: pg_dump status $dump_rc, pg_restore status $restore_rc:"
         cat "$out/pg_dump.err" "$out/pg_restore.err" | grep -E 'error|Command was' | cut -c1-250 | sed 's/^/      /' | head -n 20
     else
-        ok "pg_dump -Fc | pg_restore: no errors"
+        ok "pg_dump -Fc, pg_restore -j 4: no errors"
     fi
     fingerprint "$dst" >"$out/fingerprint.dst"
     if diff "$out/fingerprint.src" "$out/fingerprint.dst" >"$out/fingerprint.diff"; then
-        ok "restored database: identical history, alerts, scorecards, scored_tables, loans, customers, applications, triggers, sequences"
+        ok "restored database: identical history, alerts, scorecards, scored_tables, loans, customers, applications, part_loans, constraints, triggers, sequences"
         sed 's/^/      /' "$out/fingerprint.dst" | cut -c1-150
     else
         fail "restored database differs: $(cat "$out/fingerprint.diff")"

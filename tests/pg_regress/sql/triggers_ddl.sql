@@ -156,3 +156,50 @@ CREATE TABLE ddl_l (id integer PRIMARY KEY, customer_id integer, loan_amount num
 SELECT credit.enable_scoring('ddl_l', customers => 'ddl_c');
 DROP TABLE ddl_c, ddl_l;
 SELECT count(*) AS registrations FROM credit.scored_tables WHERE table_name LIKE 'public.ddl_%';
+
+-- A customers table made a partition of a new parent keeps its rescoring
+-- triggers (its loans are still scored from it).
+CREATE TABLE ddl_c (id integer PRIMARY KEY, monthly_income numeric, assets_value numeric);
+CREATE TABLE ddl_l (id integer PRIMARY KEY, customer_id integer, loan_amount numeric, tenor_months integer);
+INSERT INTO ddl_c VALUES (1, 20000000, 50000000);
+INSERT INTO ddl_l VALUES (1, 1, 30000000, 12);
+SELECT credit.enable_scoring('ddl_l', customers => 'ddl_c');
+CREATE TABLE ddl_all_customers (id integer, monthly_income numeric, assets_value numeric) PARTITION BY RANGE (id);
+ALTER TABLE ddl_all_customers ATTACH PARTITION ddl_c FOR VALUES FROM (0) TO (1000);
+SELECT count(*) AS rescoring_triggers_on_ddl_c FROM pg_trigger g
+WHERE g.tgfoid = 'credit.rescore_customers()'::regprocedure AND g.tgrelid = 'ddl_c'::regclass;
+UPDATE ddl_c SET monthly_income = 5000000 WHERE id = 1;
+SELECT count(*) AS stale_rows FROM credit.verify('ddl_l');
+-- A scored table cannot become a partition: scoring goes on the parent.
+CREATE TABLE ddl_all_loans (LIKE ddl_l) PARTITION BY RANGE (id);
+ALTER TABLE ddl_all_loans ATTACH PARTITION ddl_l FOR VALUES FROM (0) TO (1000);
+\echo SQLSTATE :SQLSTATE
+
+-- Score columns cannot be renamed away either.
+ALTER TABLE ddl_l RENAME COLUMN scored_at TO scored_time;
+\echo SQLSTATE :SQLSTATE
+
+-- A dropped table's history keeps its name: another table renamed to it
+-- would take over that trail (and measure score drops from it): refused.
+CREATE TABLE ddl_gone (id integer PRIMARY KEY, monthly_income numeric, assets_value numeric,
+                       loan_amount numeric, tenor_months integer);
+SELECT credit.enable_scoring('ddl_gone');
+INSERT INTO ddl_gone VALUES (1, 20000000, 50000000, 30000000, 12);
+DROP TABLE ddl_gone;
+CREATE TABLE ddl_new (id integer PRIMARY KEY, monthly_income numeric, assets_value numeric,
+                      loan_amount numeric, tenor_months integer);
+SELECT credit.enable_scoring('ddl_new');
+ALTER TABLE ddl_new RENAME TO ddl_gone;
+\echo SQLSTATE :SQLSTATE
+SELECT table_name FROM credit.scored_tables WHERE relid = 'ddl_new'::regclass;
+
+-- History names a table schema.table: names with a dot are refused, so
+-- "a.b".c and a."b.c" can never share a trail.
+CREATE TABLE "ddl.dotted" (id integer PRIMARY KEY, monthly_income numeric, assets_value numeric,
+                           loan_amount numeric, tenor_months integer);
+SELECT credit.enable_scoring('"ddl.dotted"');
+\echo SQLSTATE :SQLSTATE
+ALTER TABLE ddl_new RENAME TO "ddl.new";
+\echo SQLSTATE :SQLSTATE
+DROP TABLE "ddl.dotted", ddl_new, ddl_l, ddl_all_customers, ddl_all_loans;
+DELETE FROM credit.score_history WHERE table_name = 'public.ddl_gone';
