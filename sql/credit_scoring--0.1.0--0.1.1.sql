@@ -136,6 +136,17 @@ $$;
 COMMENT ON FUNCTION credit.rescore_trigger_name(text, text) IS
     'Internal: the name of the trigger on a customers table that rescores the loans of the given scored table when customers are updated, inserted or deleted';
 
+CREATE FUNCTION credit.in_restore() RETURNS boolean
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    -- What pg_dump's scripts and every pg_restore connection set before
+    -- anything else (both: a migration tool switching off
+    -- check_function_bodies alone is not a restore).
+    SELECT NOT current_setting('check_function_bodies')::boolean
+       AND NOT current_setting('row_security')::boolean
+$$;
+COMMENT ON FUNCTION credit.in_restore() IS
+    'Internal: whether this session is a pg_dump script or pg_restore (the event triggers then leave the triggers to the restore)';
+
 CREATE FUNCTION credit.rescore_loans_of(target regclass, customers regclass) RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
 -- Rescores the target's loans whose customers are rows of the given table
@@ -208,6 +219,9 @@ DECLARE
     part  record;
     event text;
 BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = customers) THEN
+        RETURN;
+    END IF;
     FOR part IN SELECT t.relid FROM pg_partition_tree(customers) t UNION SELECT customers LOOP
         FOREACH event IN ARRAY ARRAY['update', 'insert', 'delete'] LOOP
             EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', credit.rescore_trigger_name(scored_table, event),
@@ -781,14 +795,6 @@ BEGIN
             RETURN;
         END IF;
     END IF;
-    -- A restore (pg_dump's scripts and pg_restore's connections all set
-    -- check_function_bodies off) creates every trigger itself, in parallel
-    -- with the DDL of other tables: equipping or cleaning up partitions here
-    -- would create triggers the restore then fails to create, and lock
-    -- sibling partitions another restore worker holds (a deadlock).
-    IF NOT current_setting('check_function_bodies')::boolean THEN
-        RETURN;
-    END IF;
 
     -- A scored table made a partition (ATTACH PARTITION under another
     -- table): a partition is scored through its partitioned table only.
@@ -814,7 +820,14 @@ BEGIN
     -- name a table by its schema-qualified name, so they follow it, and so
     -- do the customers table's rescoring triggers (named after it).
     FOR moved IN
-        SELECT t.relid, t.table_name AS old_name, format('%s.%s', n.nspname, c.relname) AS new_name, t.customers
+        SELECT t.relid, t.table_name AS old_name, format('%s.%s', n.nspname, c.relname) AS new_name, t.customers,
+               -- renamed by this DDL (else by one that ran while this event
+               -- trigger was disabled: followed, never refused here, so
+               -- unrelated DDL is never blocked)
+               (t.relid IN (SELECT d.objid FROM pg_event_trigger_ddl_commands() d
+                            WHERE d.classid = 'pg_class'::regclass)
+                OR c.relnamespace IN (SELECT d.objid FROM pg_event_trigger_ddl_commands() d
+                                      WHERE d.classid = 'pg_namespace'::regclass)) AS this_ddl
         FROM credit.scored_tables t
         JOIN pg_class c ON c.oid = t.relid
         JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -825,17 +838,18 @@ BEGIN
                 USING ERRCODE = 'feature_not_supported',
                       HINT = 'Disable scoring, rename the table, and enable scoring again.';
         END IF;
-        IF (SELECT n.nspname || c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-            WHERE c.oid = moved.relid) LIKE '%.%' THEN
+        IF moved.this_ddl AND (SELECT n.nspname || c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                               WHERE c.oid = moved.relid) LIKE '%.%' THEN
             RAISE EXCEPTION 'credit_scoring: cannot rename % to %: history names a scored table schema.table, so neither name may contain a dot',
                             moved.old_name, moved.new_name
                 USING ERRCODE = 'invalid_name';
         END IF;
         -- Another table's trail (a dropped table's, whose history stays)
         -- must not become this one's.
-        IF EXISTS (SELECT 1 FROM credit.score_history h WHERE h.table_name = moved.new_name)
-           OR EXISTS (SELECT 1 FROM credit.score_alerts a WHERE a.table_name = moved.new_name)
-           OR EXISTS (SELECT 1 FROM credit.latest_scores l WHERE l.table_name = moved.new_name) THEN
+        IF moved.this_ddl
+           AND (EXISTS (SELECT 1 FROM credit.score_history h WHERE h.table_name = moved.new_name)
+                OR EXISTS (SELECT 1 FROM credit.score_alerts a WHERE a.table_name = moved.new_name)
+                OR EXISTS (SELECT 1 FROM credit.latest_scores l WHERE l.table_name = moved.new_name)) THEN
             RAISE EXCEPTION 'credit_scoring: cannot rename % to %: the history already holds another table of that name',
                             moved.old_name, moved.new_name
                 USING ERRCODE = 'duplicate_object',
@@ -894,6 +908,36 @@ BEGIN
                   HINT = format('Keep it a number, or run SELECT credit.disable_scoring(%L) first.', lost.table_name);
     END LOOP;
 
+    -- The customers key changed to a type the loans' reference cannot be
+    -- compared with (the look-up pins pg_catalog's =): refused.
+    FOR lost IN
+        SELECT t.table_name, t.customers AS rel, t.customers_key AS name, k.atttypid::regtype AS key_type,
+               r.atttypid::regtype AS ref_type
+        FROM credit.scored_tables t
+        JOIN pg_attribute k ON k.attrelid = t.customers AND k.attname = t.customers_key AND NOT k.attisdropped
+        JOIN pg_attribute r ON r.attrelid = t.relid AND r.attname = t.customer_ref AND NOT r.attisdropped
+        WHERE t.customers IN (SELECT d.objid FROM pg_event_trigger_ddl_commands() d
+                              WHERE d.classid = 'pg_class'::regclass)
+    LOOP
+        BEGIN
+            EXECUTE format('SELECT NULL::%s OPERATOR(pg_catalog.=) NULL::%s', lost.ref_type, lost.key_type);
+        EXCEPTION WHEN undefined_function THEN
+            RAISE EXCEPTION 'credit_scoring: column "%" of % is of type %, which the scoring of % cannot compare with its customer reference (%)',
+                            lost.name, lost.rel, lost.key_type, lost.table_name, lost.ref_type
+                USING ERRCODE = 'datatype_mismatch',
+                      HINT = format('Keep the key''s type, or run SELECT credit.disable_scoring(%L) first.', lost.table_name);
+        END;
+    END LOOP;
+
+    -- A restore (credit.in_restore) creates every trigger itself, in
+    -- parallel with the DDL of other tables: equipping or cleaning up
+    -- partitions here would create triggers the restore then fails to
+    -- create, and lock sibling partitions another restore worker holds (a
+    -- deadlock). The checks above only read.
+    IF credit.in_restore() THEN
+        RETURN;
+    END IF;
+
     FOR root IN
         SELECT DISTINCT t.relid
         FROM pg_event_trigger_ddl_commands() d
@@ -946,6 +990,8 @@ BEGIN
           AND g.tgname = credit.rescore_trigger_name(t.table_name)
           AND t.customers <> g.tgrelid
           AND t.customers NOT IN (SELECT a.relid FROM pg_partition_ancestors(g.tgrelid) a)
+          -- (a detached partitioned table: its leaves, once each)
+          AND (SELECT c.relkind FROM pg_class c WHERE c.oid = g.tgrelid) = 'r'
     LOOP
         PERFORM credit.rescore_loans_of(orphan.scored, orphan.rel);
     END LOOP;
@@ -985,19 +1031,25 @@ BEGIN
         END IF;
     END LOOP;
     -- A customers table its scored loans still read: refused (the loans
-    -- could no longer be written). Not in pg_restore --clean, which drops
-    -- tables one by one before it recreates them (check_function_bodies
-    -- is off in a restore).
+    -- could no longer be written). In a restore (pg_restore --clean drops
+    -- the tables one by one before it recreates them, loans and their
+    -- scoring included) the loans' scoring is detached instead.
     FOR gone IN
-        SELECT t.table_name, d.object_identity AS customers
+        SELECT t.relid, t.table_name, d.object_identity AS customers
         FROM credit.scored_tables t
         JOIN pg_event_trigger_dropped_objects() d ON d.object_type = 'table' AND d.objid = t.customers::oid
-        WHERE current_setting('check_function_bodies')::boolean
     LOOP
-        RAISE EXCEPTION 'credit_scoring: % holds the customers the scoring of % reads', gone.customers, gone.table_name
-            USING ERRCODE = 'dependent_objects_still_exist',
-                  HINT = format('Run SELECT credit.disable_scoring(%L) first, or drop both tables together.',
-                                gone.table_name);
+        IF NOT credit.in_restore() THEN
+            RAISE EXCEPTION 'credit_scoring: % holds the customers the scoring of % reads', gone.customers,
+                            gone.table_name
+                USING ERRCODE = 'dependent_objects_still_exist',
+                      HINT = format('Run SELECT credit.disable_scoring(%L) first, or drop both tables together.',
+                                    gone.table_name);
+        END IF;
+        RAISE WARNING 'credit_scoring: scoring of % detached: its customers table % is dropped', gone.table_name,
+                      gone.customers;
+        PERFORM credit.detach_scoring(gone.relid);
+        DELETE FROM credit.latest_scores WHERE table_name = gone.table_name;
     END LOOP;
 END
 $fn$;
@@ -1273,10 +1325,12 @@ COMMENT ON FUNCTION credit.on_ddl() IS
 COMMENT ON FUNCTION credit.on_drop() IS
     'Event trigger: forgets the configuration of dropped scored tables (their history and alerts stay); refuses to drop a customers table scored loans read';
 
--- A renamed schema renames the scored tables in it.
+-- A renamed schema renames the scored tables in it; ALTER INDEX, VIEW,
+-- MATERIALIZED VIEW and FOREIGN TABLE can rename a table or its columns.
 DROP EVENT TRIGGER credit_scoring_ddl;
 CREATE EVENT TRIGGER credit_scoring_ddl ON ddl_command_end
-    WHEN TAG IN ('CREATE TABLE', 'ALTER TABLE', 'CREATE TABLE AS', 'ALTER SCHEMA')
+    WHEN TAG IN ('CREATE TABLE', 'ALTER TABLE', 'CREATE TABLE AS', 'ALTER SCHEMA', 'ALTER INDEX', 'ALTER VIEW',
+                 'ALTER MATERIALIZED VIEW', 'ALTER FOREIGN TABLE')
     EXECUTE FUNCTION credit.on_ddl();
 
 -- current_scores takes key, score, segment, amount and decision from

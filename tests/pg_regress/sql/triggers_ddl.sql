@@ -201,5 +201,64 @@ SELECT credit.enable_scoring('"ddl.dotted"');
 \echo SQLSTATE :SQLSTATE
 ALTER TABLE ddl_new RENAME TO "ddl.new";
 \echo SQLSTATE :SQLSTATE
-DROP TABLE "ddl.dotted", ddl_new, ddl_l, ddl_all_customers, ddl_all_loans;
+-- ALTER INDEX (and VIEW, FOREIGN TABLE) can rename a table too: followed.
+ALTER INDEX ddl_new RENAME TO ddl_newer;
+SELECT table_name FROM credit.scored_tables WHERE relid = 'ddl_newer'::regclass;
+ALTER VIEW ddl_newer RENAME COLUMN loan_amount TO amount;
+\echo SQLSTATE :SQLSTATE
+-- check_function_bodies off alone (a migration tool) changes nothing: only
+-- a restore (pg_dump and pg_restore also turn row_security off) is left alone.
+SET check_function_bodies = off;
+ALTER TABLE ddl_newer RENAME COLUMN loan_amount TO amount;
+\echo SQLSTATE :SQLSTATE
+DROP TABLE ddl_c;
+\echo SQLSTATE :SQLSTATE
+RESET check_function_bodies;
+DROP TABLE "ddl.dotted", ddl_newer, ddl_l, ddl_all_customers, ddl_all_loans;
 DELETE FROM credit.score_history WHERE table_name = 'public.ddl_gone';
+
+-- The customers key changed to a type the loans' reference cannot be
+-- compared with: refused; to one it can (integer to bigint): fine.
+CREATE TABLE ddl_kc (id integer PRIMARY KEY, monthly_income numeric, assets_value numeric);
+CREATE TABLE ddl_kl (id integer PRIMARY KEY, customer_id integer, loan_amount numeric, tenor_months integer);
+SELECT credit.enable_scoring('ddl_kl', customers => 'ddl_kc');
+ALTER TABLE ddl_kc ALTER COLUMN id TYPE text;
+\echo SQLSTATE :SQLSTATE
+ALTER TABLE ddl_kc ALTER COLUMN id TYPE bigint;
+INSERT INTO ddl_kc VALUES (1, 20000000, 50000000);
+INSERT INTO ddl_kl VALUES (1, 1, 30000000, 12);
+SELECT id, credit_score FROM ddl_kl;
+DROP TABLE ddl_kl, ddl_kc;
+
+-- Two levels of customers partitions: detaching the middle one rescores
+-- each loan of its customers once.
+CREATE TABLE ddl_mc (id integer PRIMARY KEY, monthly_income numeric, assets_value numeric) PARTITION BY RANGE (id);
+CREATE TABLE ddl_mc_a PARTITION OF ddl_mc FOR VALUES FROM (0) TO (100) PARTITION BY RANGE (id);
+CREATE TABLE ddl_mc_a1 PARTITION OF ddl_mc_a FOR VALUES FROM (0) TO (50);
+CREATE TABLE ddl_mc_a2 PARTITION OF ddl_mc_a FOR VALUES FROM (50) TO (100);
+CREATE TABLE ddl_ml (id integer PRIMARY KEY, customer_id integer, loan_amount numeric, tenor_months integer);
+INSERT INTO ddl_mc VALUES (1, 20000000, 50000000), (60, 20000000, 50000000);
+INSERT INTO ddl_ml VALUES (1, 1, 30000000, 12), (2, 60, 30000000, 12);
+SELECT credit.enable_scoring('ddl_ml', customers => 'ddl_mc');
+ALTER TABLE ddl_mc DETACH PARTITION ddl_mc_a;
+SELECT row_key, count(*) AS scorings, min(credit_score) AS score FROM credit.score_history
+WHERE table_name = 'public.ddl_ml' GROUP BY row_key ORDER BY row_key;
+SELECT count(*) AS rescoring_triggers_left_on_detached FROM pg_trigger g
+WHERE g.tgfoid = 'credit.rescore_customers()'::regprocedure
+  AND g.tgrelid IN ('ddl_mc_a'::regclass, 'ddl_mc_a1'::regclass, 'ddl_mc_a2'::regclass);
+DROP TABLE ddl_ml, ddl_mc, ddl_mc_a;
+
+-- In a restore (pg_restore --clean drops tables one by one; it runs with
+-- check_function_bodies and row_security off), dropping a customers table
+-- detaches its loans' scoring with a warning instead of failing.
+CREATE TABLE ddl_rc (id integer PRIMARY KEY, monthly_income numeric, assets_value numeric);
+CREATE TABLE ddl_rl (id integer PRIMARY KEY, customer_id integer, loan_amount numeric, tenor_months integer);
+SELECT credit.enable_scoring('ddl_rl', customers => 'ddl_rc');
+SET check_function_bodies = off;
+SET row_security = off;
+DROP TABLE ddl_rc;
+RESET check_function_bodies;
+RESET row_security;
+SELECT count(*) AS registrations FROM credit.scored_tables WHERE relid = 'ddl_rl'::regclass;
+SELECT count(*) AS scoring_triggers FROM pg_trigger WHERE tgrelid = 'ddl_rl'::regclass AND tgname LIKE 'credit_scoring%';
+DROP TABLE ddl_rl;
