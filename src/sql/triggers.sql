@@ -976,21 +976,40 @@ BEGIN
         END IF;
         -- Another table's trail (a dropped table's, whose history stays)
         -- must not become this one's.
-        IF moved.this_ddl
-           AND (EXISTS (SELECT 1 FROM credit.score_history h WHERE h.table_name = moved.new_name)
-                OR EXISTS (SELECT 1 FROM credit.score_alerts a WHERE a.table_name = moved.new_name)
-                OR EXISTS (SELECT 1 FROM credit.latest_scores l WHERE l.table_name = moved.new_name)) THEN
-            RAISE EXCEPTION 'credit_scoring: cannot rename % to %: the history already holds another table of that name',
-                            moved.old_name, moved.new_name
-                USING ERRCODE = 'duplicate_object',
-                      HINT = 'Choose another name (the history of a dropped table keeps its name).';
+        IF (EXISTS (SELECT 1 FROM credit.score_history h WHERE h.table_name = moved.new_name)
+            OR EXISTS (SELECT 1 FROM credit.score_alerts a WHERE a.table_name = moved.new_name))
+           AND NOT EXISTS (SELECT 1 FROM credit.scored_tables o WHERE o.table_name = moved.new_name) THEN
+            IF moved.this_ddl THEN
+                RAISE EXCEPTION 'credit_scoring: cannot rename % to %: the history already holds another table of that name',
+                                moved.old_name, moved.new_name
+                    USING ERRCODE = 'duplicate_object',
+                          HINT = 'Choose another name (the history of a dropped table keeps its name).';
+            END IF;
+            RAISE WARNING 'credit_scoring: % was renamed to % while this event trigger was disabled; its trail now shares that name with an earlier table''s',
+                          moved.old_name, moved.new_name;
         END IF;
         IF moved.customers IS NOT NULL THEN
             PERFORM credit.drop_rescore_triggers(moved.old_name, moved.customers);
         END IF;
+        -- In two steps, through a name no table has: two tables may have
+        -- swapped names (one key of latest_scores each).
+        UPDATE credit.scored_tables SET table_name = 'credit_scoring renaming ' || moved.relid::oid
+        WHERE relid = moved.relid;
+        UPDATE credit.latest_scores SET table_name = 'credit_scoring renaming ' || moved.relid::oid
+        WHERE table_name = moved.old_name;
+        UPDATE credit.score_history SET table_name = 'credit_scoring renaming ' || moved.relid::oid
+        WHERE table_name = moved.old_name;
+        UPDATE credit.score_alerts SET table_name = 'credit_scoring renaming ' || moved.relid::oid
+        WHERE table_name = moved.old_name;
+    END LOOP;
+    FOR moved IN
+        SELECT t.relid, t.table_name AS old_name, format('%s.%s', n.nspname, c.relname) AS new_name, t.customers
+        FROM credit.scored_tables t
+        JOIN pg_class c ON c.oid = t.relid
+        JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE t.table_name = 'credit_scoring renaming ' || t.relid::oid
+    LOOP
         UPDATE credit.scored_tables SET table_name = moved.new_name WHERE relid = moved.relid;
-        -- (a dropped table's current rows went with it: no other rows
-        -- under the new name)
         UPDATE credit.latest_scores SET table_name = moved.new_name WHERE table_name = moved.old_name;
         UPDATE credit.score_history SET table_name = moved.new_name WHERE table_name = moved.old_name;
         UPDATE credit.score_alerts SET table_name = moved.new_name WHERE table_name = moved.old_name;
@@ -1171,7 +1190,10 @@ BEGIN
         FROM credit.scored_tables t
         JOIN pg_event_trigger_dropped_objects() d ON d.object_type = 'table' AND d.objid = t.customers::oid
     LOOP
-        IF NOT credit.in_restore() THEN
+        -- (detached only for a session that could disable it anyway: one
+        -- with the rights of the loans' owner)
+        IF NOT (credit.in_restore()
+                AND pg_has_role(session_user, (SELECT c.relowner FROM pg_class c WHERE c.oid = gone.relid), 'USAGE')) THEN
             RAISE EXCEPTION 'credit_scoring: % holds the customers the scoring of % reads', gone.customers,
                             gone.table_name
                 USING ERRCODE = 'dependent_objects_still_exist',
@@ -1183,19 +1205,35 @@ BEGIN
         PERFORM credit.detach_scoring(gone.relid);
         DELETE FROM credit.latest_scores WHERE table_name = gone.table_name;
     END LOOP;
+    -- A column scoring reads dropped by DROP DOMAIN / DROP TYPE ... CASCADE
+    -- (ALTER TABLE ... DROP COLUMN is refused by credit.on_ddl).
+    FOR gone IN
+        SELECT t.table_name, d.object_identity AS col
+        FROM credit.scored_tables t
+        JOIN pg_event_trigger_dropped_objects() d
+          ON d.object_type = 'table column' AND d.objid IN (t.relid, t.customers)
+         AND d.address_names[3] IN (t.key_column, t.amount_column, t.tenor_column, t.income_column,
+                                    t.assets_column, t.customer_ref, t.customers_key, 'credit_score',
+                                    'default_probability', 'segment', 'decision', 'scored_at')
+    LOOP
+        RAISE EXCEPTION 'credit_scoring: column % is read by the scoring of %', gone.col, gone.table_name
+            USING ERRCODE = 'dependent_objects_still_exist',
+                  HINT = format('Run SELECT credit.disable_scoring(%L) first.', gone.table_name);
+    END LOOP;
 END
 $fn$;
 COMMENT ON FUNCTION credit.on_drop() IS
     'Event trigger: forgets the configuration of dropped scored tables (their history and alerts stay); refuses to drop a customers table scored loans read';
 
 CREATE EVENT TRIGGER credit_scoring_ddl ON ddl_command_end
-    -- (ALTER INDEX, VIEW, MATERIALIZED VIEW and FOREIGN TABLE can rename a
-    -- table or its columns too)
+    -- (ALTER INDEX, VIEW, MATERIALIZED VIEW, FOREIGN TABLE and TYPE can
+    -- rename a table or its columns too)
     WHEN TAG IN ('CREATE TABLE', 'ALTER TABLE', 'CREATE TABLE AS', 'ALTER SCHEMA', 'ALTER INDEX', 'ALTER VIEW',
-                 'ALTER MATERIALIZED VIEW', 'ALTER FOREIGN TABLE')
+                 'ALTER MATERIALIZED VIEW', 'ALTER FOREIGN TABLE', 'ALTER TYPE')
     EXECUTE FUNCTION credit.on_ddl();
 CREATE EVENT TRIGGER credit_scoring_drop ON sql_drop
-    WHEN TAG IN ('DROP TABLE', 'DROP SCHEMA', 'DROP OWNED')
+    -- (DROP TYPE and DROP DOMAIN ... CASCADE drop typed tables and columns)
+    WHEN TAG IN ('DROP TABLE', 'DROP SCHEMA', 'DROP OWNED', 'DROP TYPE', 'DROP DOMAIN')
     EXECUTE FUNCTION credit.on_drop();
 
 CREATE FUNCTION credit.enable_scoring(

@@ -262,3 +262,58 @@ RESET row_security;
 SELECT count(*) AS registrations FROM credit.scored_tables WHERE relid = 'ddl_rl'::regclass;
 SELECT count(*) AS scoring_triggers FROM pg_trigger WHERE tgrelid = 'ddl_rl'::regclass AND tgname LIKE 'credit_scoring%';
 DROP TABLE ddl_rl;
+
+-- ALTER TYPE ... RENAME ATTRIBUTE renames a table's column too: refused.
+CREATE DOMAIN ddl_key AS integer;
+CREATE TABLE ddl_t (id ddl_key PRIMARY KEY, monthly_income numeric, assets_value numeric,
+                    loan_amount numeric, tenor_months integer);
+SELECT credit.enable_scoring('ddl_t');
+ALTER TYPE ddl_t RENAME ATTRIBUTE loan_amount TO amount;
+\echo SQLSTATE :SQLSTATE
+-- DROP DOMAIN ... CASCADE would drop the key column: refused.
+DROP DOMAIN ddl_key CASCADE;
+\echo SQLSTATE :SQLSTATE
+INSERT INTO ddl_t VALUES (1, 20000000, 50000000, 30000000, 12);
+SELECT id, credit_score FROM ddl_t;
+
+-- Renames made while the event trigger was disabled (by a superuser) are
+-- followed at the next DDL, even two tables that swapped names.
+CREATE TABLE ddl_t2 (id integer PRIMARY KEY, monthly_income numeric, assets_value numeric,
+                     loan_amount numeric, tenor_months integer);
+SELECT credit.enable_scoring('ddl_t2');
+INSERT INTO ddl_t2 VALUES (1, 20000000, 50000000, 30000000, 12);
+ALTER EVENT TRIGGER credit_scoring_ddl DISABLE;
+ALTER TABLE ddl_t RENAME TO ddl_swap;
+ALTER TABLE ddl_t2 RENAME TO ddl_t;
+ALTER TABLE ddl_swap RENAME TO ddl_t2;
+ALTER EVENT TRIGGER credit_scoring_ddl ENABLE;
+CREATE TABLE ddl_unrelated (x integer);
+SELECT relid::regclass AS relid, table_name FROM credit.scored_tables
+WHERE table_name IN ('public.ddl_t', 'public.ddl_t2') ORDER BY 2;
+-- (each current row still points to its own table's history: ddl_t, once
+-- ddl_t2, holds the row with income 20000000 scored first)
+SELECT l.table_name, l.row_key, h.table_name AS history_table_name FROM credit.latest_scores l
+JOIN credit.score_history h ON h.id = l.history_id
+WHERE l.table_name IN ('public.ddl_t', 'public.ddl_t2') ORDER BY 1;
+DROP TABLE ddl_t, ddl_t2, ddl_unrelated;
+DROP DOMAIN ddl_key;
+
+-- A session pretending to be a restore (check_function_bodies and
+-- row_security off) cannot detach the scoring of another role's loans by
+-- dropping its own customers table.
+CREATE ROLE credit_regress_cust_owner;
+CREATE TABLE ddl_oc (id integer PRIMARY KEY, monthly_income numeric, assets_value numeric);
+ALTER TABLE ddl_oc OWNER TO credit_regress_cust_owner;
+CREATE TABLE ddl_ol (id integer PRIMARY KEY, customer_id integer, loan_amount numeric, tenor_months integer);
+SELECT credit.enable_scoring('ddl_ol', customers => 'ddl_oc');
+SET SESSION AUTHORIZATION credit_regress_cust_owner;
+SET check_function_bodies = off;
+SET row_security = off;
+DROP TABLE ddl_oc;
+\echo SQLSTATE :SQLSTATE
+RESET check_function_bodies;
+RESET row_security;
+RESET SESSION AUTHORIZATION;
+SELECT count(*) AS registrations FROM credit.scored_tables WHERE relid = 'ddl_ol'::regclass;
+DROP TABLE ddl_ol, ddl_oc;
+DROP ROLE credit_regress_cust_owner;
