@@ -983,6 +983,13 @@ BEGIN
         PERFORM credit.attach_rescore_triggers(root, true);
     END LOOP;
 
+    -- Orphans come only from a partition detached (the DDL names its
+    -- partitioned parent) or a table made a partition: otherwise nothing to
+    -- look for (the look-up reads all of pg_trigger).
+    IF NOT EXISTS (SELECT 1 FROM pg_event_trigger_ddl_commands() d JOIN pg_class c ON c.oid = d.objid
+                   WHERE d.classid = 'pg_class'::regclass AND (c.relkind = 'p' OR c.relispartition)) THEN
+        RETURN;
+    END IF;
     -- A detached partition keeps no history triggers of its former parent.
     FOR orphan IN
         SELECT DISTINCT g.tgrelid::regclass AS rel
