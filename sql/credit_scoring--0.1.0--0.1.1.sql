@@ -1265,10 +1265,14 @@ BEGIN
     update_cols := CASE WHEN customers IS NULL THEN format('%I, %I, %I, %I', income, assets, amount, tenor)
                         ELSE format('%I, %I, %I', customer_ref, amount, tenor) END;
     -- Writing a score column rescores too, so a stored score is never one
-    -- the application wrote.
+    -- the application wrote. On a partitioned table it fires BEFORE DELETE
+    -- too: an UPDATE moving a row to another partition deletes and inserts
+    -- it, and the row trigger tells that INSERT from a new row (an unrelated
+    -- UPDATE does not rescore, whatever partition the row lands in).
     EXECUTE format('CREATE TRIGGER credit_scoring_score
-                    BEFORE INSERT OR UPDATE OF %s, credit_score, default_probability, segment, decision, scored_at
+                    BEFORE INSERT OR %sUPDATE OF %s, credit_score, default_probability, segment, decision, scored_at
                     ON %s FOR EACH ROW EXECUTE FUNCTION credit.score_row(%L, %L, %L, %L, %L, %L, %L, %L, %L)',
+                   CASE WHEN t_kind = 'p' THEN 'DELETE OR ' ELSE '' END,
                    update_cols, target, income, assets, amount, tenor, scorecard,
                    coalesce(customers::text, ''), coalesce(customer_ref, ''), coalesce(c_key, ''),
                    coalesce(previous.on_invalid, ''));
@@ -1464,3 +1468,33 @@ ALTER TABLE credit.latest_scores SET (fillfactor = 50);
 SELECT credit.attach_statement_triggers(t.relid)
 FROM credit.scored_tables t
 WHERE credit.distribution_column(t.relid) IS NULL;
+
+-- (0.1.1) On a partitioned scored table the row trigger fires BEFORE DELETE
+-- too, so an UPDATE that only moves a row to another partition keeps its
+-- scoring (src/triggers.rs). Recreated on the partitioned table, the
+-- trigger is cloned onto every partition again; a disabled (or replica,
+-- or always) one stays so. Citus distributed tables keep theirs (a move
+-- there rescores, as in 0.1.0).
+DO $$
+DECLARE
+    t record;
+BEGIN
+    FOR t IN
+        SELECT s.relid, g.tgenabled, pg_get_triggerdef(g.oid) AS def
+        FROM credit.scored_tables s
+        JOIN pg_class c ON c.oid = s.relid
+        JOIN pg_trigger g ON g.tgrelid = s.relid AND g.tgname = 'credit_scoring_score'
+        WHERE c.relkind = 'p'
+          AND g.tgtype & 8 = 0  -- no DELETE yet
+          AND credit.distribution_column(s.relid) IS NULL
+    LOOP
+        EXECUTE format('DROP TRIGGER credit_scoring_score ON %s', t.relid::regclass);
+        EXECUTE replace(t.def, 'BEFORE INSERT OR UPDATE OF', 'BEFORE INSERT OR DELETE OR UPDATE OF');
+        IF t.tgenabled <> 'O' THEN
+            EXECUTE format('ALTER TABLE %s %s TRIGGER credit_scoring_score', t.relid::regclass,
+                           CASE t.tgenabled WHEN 'D' THEN 'DISABLE' WHEN 'R' THEN 'ENABLE REPLICA'
+                                            ELSE 'ENABLE ALWAYS' END);
+        END IF;
+    END LOOP;
+END
+$$;

@@ -1,7 +1,9 @@
 //! The row trigger that keeps a loan's score columns current (SPEC §3).
 //!
 //! `credit.enable_scoring` (src/sql/triggers.sql) attaches it as
-//! `BEFORE INSERT OR UPDATE OF <inputs>, scored_at ... FOR EACH ROW` and
+//! `BEFORE INSERT OR UPDATE OF <inputs>, scored_at ... FOR EACH ROW` (and
+//! `OR DELETE` on a partitioned table, to recognise a row an UPDATE moves
+//! to another partition) and
 //! passes the whole per-table configuration as trigger arguments, so the
 //! trigger reads no session state but the `on_invalid` default (on Citus
 //! workers, session settings do not arrive; arguments do):
@@ -168,6 +170,9 @@ struct RowTrigger {
     /// approve, review, decline.
     decisions: [Datum; 3],
     on_invalid: Option<OnInvalid>,
+    /// The partitioned table at the top (the table itself when it is not a
+    /// partition): a partition move stays within one.
+    root: pg_sys::Oid,
 }
 
 impl Drop for RowTrigger {
@@ -312,7 +317,15 @@ impl RowTrigger {
                 }
                 attnum
             };
+            let root = Spi::get_one_with_args::<pg_sys::Oid>(
+                "SELECT pg_catalog.pg_partition_root($1)",
+                &[(*rel).rd_id.into()],
+            )
+            .ok()
+            .flatten()
+            .unwrap_or((*rel).rd_id);
             RowTrigger {
+                root,
                 card,
                 income,
                 assets,
@@ -497,6 +510,64 @@ impl RowTrigger {
     }
 }
 
+/// The row of a partition move in flight: the command that deleted it, the
+/// scored table it belongs to, and what it held (see `score_row`). One
+/// backend runs one row at a time.
+type Moving = ((u32, u32, pg_sys::Oid), Vec<Option<Vec<u8>>>);
+
+thread_local! {
+    static MOVING: std::cell::RefCell<Option<Moving>> = const { std::cell::RefCell::new(None) };
+}
+
+/// This transaction (local id, never reused while the backend lives),
+/// command and scored table.
+unsafe fn this_command(root: pg_sys::Oid) -> (u32, u32, pg_sys::Oid) {
+    unsafe {
+        #[cfg(any(feature = "pg13", feature = "pg14", feature = "pg15", feature = "pg16"))]
+        let lxid = (*pg_sys::MyProc).lxid;
+        #[cfg(any(feature = "pg17", feature = "pg18"))]
+        let lxid = (*pg_sys::MyProc).vxid.lxid;
+        (lxid, pg_sys::GetCurrentCommandId(false), root)
+    }
+}
+
+impl RowTrigger {
+    /// The row's inputs (the customer reference, in layout 2) and score
+    /// columns, as stored (varlenas by contents): what a partition move
+    /// must carry over unchanged for the row to keep its scoring.
+    unsafe fn fingerprint(
+        &self,
+        tuple: pg_sys::HeapTuple,
+        tupdesc: pg_sys::TupleDesc,
+    ) -> Vec<Option<Vec<u8>>> {
+        let inputs = [self.income, self.assets, Some(self.amount), Some(self.tenor)]
+            .into_iter()
+            .chain([self.customers.as_ref().map(|c| c.reference)])
+            .flatten()
+            .map(|c| c.attnum);
+        inputs
+            .chain(self.outputs)
+            .map(|attnum| unsafe {
+                let mut isnull = false;
+                let d = pg_sys::heap_getattr(tuple, attnum, tupdesc, &mut isnull);
+                if isnull {
+                    return None;
+                }
+                let att = (*tupdesc).attrs.as_ptr().add(attnum as usize - 1);
+                Some(if (*att).attbyval {
+                    d.value().to_ne_bytes().to_vec()
+                } else if (*att).attlen == -1 {
+                    crate::tuple::payload(numeric::detoasted(d)).to_vec()
+                } else if (*att).attlen > 0 {
+                    std::slice::from_raw_parts(d.cast_mut_ptr::<u8>(), (*att).attlen as usize).to_vec()
+                } else {
+                    std::ffi::CStr::from_ptr(d.cast_mut_ptr()).to_bytes().to_vec()
+                })
+            })
+            .collect()
+    }
+}
+
 /// Does any of these columns differ between the two rows? Compared as
 /// stored (datumIsEqual).
 unsafe fn columns_differ(
@@ -557,17 +628,40 @@ unsafe fn score_row(fcinfo: pg_sys::FunctionCallInfo) -> Datum {
         let op = event & pg_sys::TRIGGER_EVENT_OPMASK;
         if event & pg_sys::TRIGGER_EVENT_ROW == 0
             || event & pg_sys::TRIGGER_EVENT_TIMINGMASK != pg_sys::TRIGGER_EVENT_BEFORE
-            || (op != pg_sys::TRIGGER_EVENT_INSERT && op != pg_sys::TRIGGER_EVENT_UPDATE)
+            || op == pg_sys::TRIGGER_EVENT_TRUNCATE
         {
             ereport!(
                 ERROR,
                 PgSqlErrorCode::ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED,
-                "credit.score_row() must fire BEFORE INSERT OR UPDATE FOR EACH ROW"
+                "credit.score_row() must fire BEFORE INSERT OR UPDATE (OR DELETE) FOR EACH ROW"
             );
         }
         let tuple = if op == pg_sys::TRIGGER_EVENT_UPDATE { (*td).tg_newtuple } else { (*td).tg_trigtuple };
         let tupdesc = (*(*td).tg_relation).rd_att;
         let state = RowTrigger::get(fcinfo, td);
+
+        // An UPDATE that moves a row to another partition is run as a
+        // DELETE from the old one, then an INSERT into the new one, with no
+        // other row in between: the row trigger fires BEFORE DELETE on
+        // partitioned tables (enable_scoring) to recognise the INSERT that
+        // follows. A row that arrives with the inputs and the scoring the
+        // deleted row had keeps them: the move did not rescore it.
+        if op == pg_sys::TRIGGER_EVENT_DELETE {
+            let fingerprint = state.fingerprint(tuple, tupdesc);
+            MOVING.with(|m| m.replace(Some((this_command(state.root), fingerprint))));
+            return Datum::from(tuple);
+        }
+        if op == pg_sys::TRIGGER_EVENT_INSERT {
+            let moving = MOVING.with(|m| m.take());
+            let moved = moving.is_some_and(|(command, fingerprint)| {
+                command == this_command(state.root)
+                    && !column_is_null(tuple, state.outputs[4], tupdesc)
+                    && fingerprint == state.fingerprint(tuple, tupdesc)
+            });
+            if moved {
+                return Datum::from(tuple);
+            }
+        }
 
         let mut values = [Datum::from(0); 5];
         let mut nulls = [true; 5];

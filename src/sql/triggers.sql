@@ -3,8 +3,11 @@
 --
 -- Per table, credit.enable_scoring attaches
 --   credit_scoring_score            BEFORE INSERT OR UPDATE OF <inputs>, scored_at
---                                   FOR EACH ROW: credit.score_row() (Rust) fills
---                                   credit_score, default_probability, segment, scored_at;
+--                                   (OR DELETE, on a partitioned table: a row an
+--                                   UPDATE moves to another partition keeps its
+--                                   scoring) FOR EACH ROW: credit.score_row() (Rust)
+--                                   fills credit_score, default_probability, segment,
+--                                   decision, scored_at;
 --   credit_scoring_history_insert,  AFTER INSERT / UPDATE / DELETE FOR EACH STATEMENT,
 --   credit_scoring_history_update,  with transition tables: credit.record_scores()
 --   credit_scoring_history_delete   (Rust, src/recorder.rs) appends history, keeps
@@ -1410,10 +1413,14 @@ BEGIN
     update_cols := CASE WHEN customers IS NULL THEN format('%I, %I, %I, %I', income, assets, amount, tenor)
                         ELSE format('%I, %I, %I', customer_ref, amount, tenor) END;
     -- Writing a score column rescores too, so a stored score is never one
-    -- the application wrote.
+    -- the application wrote. On a partitioned table it fires BEFORE DELETE
+    -- too: an UPDATE moving a row to another partition deletes and inserts
+    -- it, and the row trigger tells that INSERT from a new row (an unrelated
+    -- UPDATE does not rescore, whatever partition the row lands in).
     EXECUTE format('CREATE TRIGGER credit_scoring_score
-                    BEFORE INSERT OR UPDATE OF %s, credit_score, default_probability, segment, decision, scored_at
+                    BEFORE INSERT OR %sUPDATE OF %s, credit_score, default_probability, segment, decision, scored_at
                     ON %s FOR EACH ROW EXECUTE FUNCTION credit.score_row(%L, %L, %L, %L, %L, %L, %L, %L, %L)',
+                   CASE WHEN t_kind = 'p' THEN 'DELETE OR ' ELSE '' END,
                    update_cols, target, income, assets, amount, tenor, scorecard,
                    coalesce(customers::text, ''), coalesce(customer_ref, ''), coalesce(c_key, ''),
                    coalesce(previous.on_invalid, ''));

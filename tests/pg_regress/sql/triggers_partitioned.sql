@@ -257,3 +257,61 @@ FROM credit.score_history WHERE table_name = 'public.owned_part' ORDER BY id;
 DROP TABLE owned_part, sneaky_loans, secret_customers;
 REVOKE CREATE ON SCHEMA public FROM credit_regress_partowner;
 DROP ROLE credit_regress_partowner;
+
+--
+-- A partition key that is not an input: applications partitioned by
+-- status.  An UPDATE of the status moves the row to another partition
+-- (PostgreSQL deletes it from one and inserts it into the other); the move
+-- alone does not rescore it: the same scored_at, no history row, no
+-- second dsr_critical alert.  A move that changes an input too is
+-- rescored once.
+--
+CREATE TABLE status_apps (
+    id             integer NOT NULL,
+    status         text NOT NULL,
+    monthly_income numeric,
+    assets_value   numeric,
+    loan_amount    numeric,
+    tenor_months   integer,
+    PRIMARY KEY (id, status)
+) PARTITION BY LIST (status);
+CREATE TABLE status_apps_open PARTITION OF status_apps FOR VALUES IN ('open');
+CREATE TABLE status_apps_closed PARTITION OF status_apps FOR VALUES IN ('closed');
+SELECT credit.enable_scoring('status_apps', key => 'id');
+INSERT INTO status_apps VALUES (1, 'open', 1000000, 0, 9000000, 12),
+                               (2, 'open', 20000000, 0, 1000000, 12),
+                               (3, 'open', 20000000, 0, 1000000, 12);
+CREATE TEMP TABLE status_before AS SELECT id, credit_score, scored_at FROM status_apps;
+UPDATE status_apps SET status = 'closed' WHERE id IN (1, 2);
+UPDATE status_apps SET status = 'closed', loan_amount = 3000000 WHERE id = 3;
+SELECT a.tableoid::regclass AS partition, a.id, a.credit_score, b.credit_score AS before,
+       a.scored_at = b.scored_at AS same_scored_at
+FROM status_apps a JOIN status_before b USING (id) ORDER BY a.id;
+SELECT row_key, loan_amount, credit_score, first_scoring
+FROM credit.score_history WHERE table_name = 'public.status_apps' ORDER BY id;
+SELECT row_key, kind FROM credit.score_alerts WHERE table_name = 'public.status_apps' ORDER BY id;
+SELECT row_key, credit_score FROM credit.current_scores WHERE table_name = 'public.status_apps' ORDER BY row_key;
+-- Deleted, then inserted again by a later statement: a new row, scored anew.
+DELETE FROM status_apps WHERE id = 2;
+INSERT INTO status_apps VALUES (2, 'open', 20000000, 0, 1000000, 12);
+SELECT id, credit_score, scored_at > (SELECT scored_at FROM status_before WHERE id = 2) AS rescored
+FROM status_apps WHERE id = 2;
+SELECT row_key, credit_score, first_scoring
+FROM credit.score_history WHERE table_name = 'public.status_apps' AND row_key = '2' ORDER BY id;
+-- A move whose row another BEFORE trigger changes on the way (it lowers
+-- the loan amount): not the row that left, so rescored.
+CREATE FUNCTION status_apps_halve() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN NEW.loan_amount := NEW.loan_amount - 4500000; RETURN NEW; END $$;
+CREATE TRIGGER a_halve BEFORE INSERT ON status_apps_open FOR EACH ROW EXECUTE FUNCTION status_apps_halve();
+UPDATE status_apps SET status = 'open' WHERE id = 1;
+SELECT id, status, loan_amount, credit_score,
+       credit_score = (credit.score_credit(monthly_income, assets_value, loan_amount, tenor_months)).credit_score
+           AS current
+FROM status_apps WHERE id = 1;
+SELECT row_key, loan_amount, credit_score
+FROM credit.score_history WHERE table_name = 'public.status_apps' AND row_key = '1' ORDER BY id;
+SELECT pg_get_triggerdef(oid) ~ 'BEFORE INSERT OR DELETE OR UPDATE OF' AS fires_before_delete
+FROM pg_trigger WHERE tgrelid = 'status_apps'::regclass AND tgname = 'credit_scoring_score';
+SELECT credit.disable_scoring('status_apps');
+DROP TABLE status_apps;
+DROP FUNCTION status_apps_halve();
