@@ -170,9 +170,12 @@ struct RowTrigger {
     /// approve, review, decline.
     decisions: [Datum; 3],
     on_invalid: Option<OnInvalid>,
-    /// The partitioned table at the top (the table itself when it is not a
-    /// partition): a partition move stays within one.
-    root: pg_sys::Oid,
+    /// The table, and the partitioned table at the top (the table itself
+    /// when it is not a partition; looked up when a partition move needs
+    /// it, not per statement): a partition move stays within one.
+    relid: pg_sys::Oid,
+    is_partition: bool,
+    root: std::cell::Cell<Option<pg_sys::Oid>>,
 }
 
 impl Drop for RowTrigger {
@@ -317,15 +320,10 @@ impl RowTrigger {
                 }
                 attnum
             };
-            let root = Spi::get_one_with_args::<pg_sys::Oid>(
-                "SELECT pg_catalog.pg_partition_root($1)",
-                &[(*rel).rd_id.into()],
-            )
-            .ok()
-            .flatten()
-            .unwrap_or((*rel).rd_id);
             RowTrigger {
-                root,
+                relid: (*rel).rd_id,
+                is_partition: (*(*rel).rd_rel).relispartition,
+                root: std::cell::Cell::new(None),
                 card,
                 income,
                 assets,
@@ -532,6 +530,25 @@ unsafe fn this_command(root: pg_sys::Oid) -> (u32, u32, pg_sys::Oid) {
 }
 
 impl RowTrigger {
+    fn root(&self) -> pg_sys::Oid {
+        if let Some(root) = self.root.get() {
+            return root;
+        }
+        let root = if self.is_partition {
+            Spi::get_one_with_args::<pg_sys::Oid>(
+                "SELECT pg_catalog.pg_partition_root($1)",
+                &[self.relid.into()],
+            )
+            .ok()
+            .flatten()
+            .unwrap_or(self.relid)
+        } else {
+            self.relid
+        };
+        self.root.set(Some(root));
+        root
+    }
+
     /// The row's inputs (the customer reference, in layout 2) and score
     /// columns, as stored (varlenas by contents): what a partition move
     /// must carry over unchanged for the row to keep its scoring.
@@ -648,13 +665,13 @@ unsafe fn score_row(fcinfo: pg_sys::FunctionCallInfo) -> Datum {
         // deleted row had keeps them: the move did not rescore it.
         if op == pg_sys::TRIGGER_EVENT_DELETE {
             let fingerprint = state.fingerprint(tuple, tupdesc);
-            MOVING.with(|m| m.replace(Some((this_command(state.root), fingerprint))));
+            MOVING.with(|m| m.replace(Some((this_command(state.root()), fingerprint))));
             return Datum::from(tuple);
         }
         if op == pg_sys::TRIGGER_EVENT_INSERT {
             let moving = MOVING.with(|m| m.take());
             let moved = moving.is_some_and(|(command, fingerprint)| {
-                command == this_command(state.root)
+                command == this_command(state.root())
                     && !column_is_null(tuple, state.outputs[4], tupdesc)
                     && fingerprint == state.fingerprint(tuple, tupdesc)
             });
