@@ -1271,11 +1271,13 @@ BEGIN
     -- UPDATE does not rescore, whatever partition the row lands in).
     EXECUTE format('CREATE TRIGGER credit_scoring_score
                     BEFORE INSERT OR %sUPDATE OF %s, credit_score, default_probability, segment, decision, scored_at
-                    ON %s FOR EACH ROW EXECUTE FUNCTION credit.score_row(%L, %L, %L, %L, %L, %L, %L, %L, %L)',
+                    ON %s FOR EACH ROW EXECUTE FUNCTION credit.score_row(%L, %L, %L, %L, %L, %L, %L, %L, %L%s)',
                    CASE WHEN t_kind = 'p' THEN 'DELETE OR ' ELSE '' END,
                    update_cols, target, income, assets, amount, tenor, scorecard,
                    coalesce(customers::text, ''), coalesce(customer_ref, ''), coalesce(c_key, ''),
-                   coalesce(previous.on_invalid, ''));
+                   coalesce(previous.on_invalid, ''),
+                   -- and the row key, which a moved row keeps
+                   CASE WHEN t_kind = 'p' THEN format(', %L', key) ELSE '' END);
     PERFORM credit.attach_statement_triggers(target);
     IF customers IS NOT NULL AND dist_col IS NOT NULL THEN
         EXECUTE format('CREATE TRIGGER %I AFTER UPDATE ON %s
@@ -1470,17 +1472,20 @@ FROM credit.scored_tables t
 WHERE credit.distribution_column(t.relid) IS NULL;
 
 -- (0.1.1) On a partitioned scored table the row trigger fires BEFORE DELETE
--- too, so an UPDATE that only moves a row to another partition keeps its
--- scoring (src/triggers.rs). Recreated on the partitioned table, the
--- trigger is cloned onto every partition again; a disabled (or replica,
--- or always) one stays so. Citus distributed tables keep theirs (a move
--- there rescores, as in 0.1.0).
+-- too, and takes the row key as a 10th argument, so an UPDATE that only
+-- moves a row to another partition keeps its scoring (src/triggers.rs).
+-- Recreated on the partitioned table, the trigger is cloned onto every
+-- partition again; the table and each partition keep their own state
+-- (disabled, replica or always). Citus distributed tables keep theirs (a
+-- move there rescores, as in 0.1.0).
 DO $$
 DECLARE
     t record;
+    p record;
+    states jsonb;
 BEGIN
     FOR t IN
-        SELECT s.relid, g.tgenabled, pg_get_triggerdef(g.oid) AS def
+        SELECT s.relid, s.key_column, pg_get_triggerdef(g.oid) AS def
         FROM credit.scored_tables s
         JOIN pg_class c ON c.oid = s.relid
         JOIN pg_trigger g ON g.tgrelid = s.relid AND g.tgname = 'credit_scoring_score'
@@ -1488,13 +1493,25 @@ BEGIN
           AND g.tgtype & 8 = 0  -- no DELETE yet
           AND credit.distribution_column(s.relid) IS NULL
     LOOP
+        SELECT jsonb_object_agg(g.tgrelid::text, g.tgenabled) INTO states
+        FROM pg_partition_tree(t.relid) pt
+        JOIN pg_trigger g ON g.tgrelid = pt.relid AND g.tgname = 'credit_scoring_score';
         EXECUTE format('DROP TRIGGER credit_scoring_score ON %s', t.relid::regclass);
-        EXECUTE replace(t.def, 'BEFORE INSERT OR UPDATE OF', 'BEFORE INSERT OR DELETE OR UPDATE OF');
-        IF t.tgenabled <> 'O' THEN
-            EXECUTE format('ALTER TABLE %s %s TRIGGER credit_scoring_score', t.relid::regclass,
-                           CASE t.tgenabled WHEN 'D' THEN 'DISABLE' WHEN 'R' THEN 'ENABLE REPLICA'
-                                            ELSE 'ENABLE ALWAYS' END);
-        END IF;
+        EXECUTE regexp_replace(replace(t.def, 'BEFORE INSERT OR UPDATE OF', 'BEFORE INSERT OR DELETE OR UPDATE OF'),
+                               '\)$', format(', %L)', t.key_column));
+        -- the table first (ALTER TABLE ... TRIGGER recurses to partitions),
+        -- when any of them was not simply enabled
+        FOR p IN
+            SELECT pt.relid, states->>(pt.relid::oid::text) AS state
+            FROM pg_partition_tree(t.relid) pt
+            WHERE states ? pt.relid::oid::text
+              AND EXISTS (SELECT FROM jsonb_each_text(states) e WHERE e.value <> 'O')
+            ORDER BY pt.level
+        LOOP
+            EXECUTE format('ALTER TABLE %s %s TRIGGER credit_scoring_score', p.relid,
+                           CASE p.state WHEN 'O' THEN 'ENABLE' WHEN 'D' THEN 'DISABLE'
+                                        WHEN 'R' THEN 'ENABLE REPLICA' ELSE 'ENABLE ALWAYS' END);
+        END LOOP;
     END LOOP;
 END
 $$;

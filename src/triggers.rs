@@ -140,6 +140,18 @@ unsafe fn output_text(output: pg_sys::Oid, d: Datum) -> String {
 /// Layout 2: income and assets come from the customer the row references.
 struct CustomerLookup {
     reference: Column,
+    /// Prepared on the first look-up, not per statement: a DELETE (on a
+    /// partitioned table the trigger fires for it) needs none.
+    plans: std::cell::OnceCell<CustomerPlans>,
+    /// What preparing them needs: the scored table, its name, the trigger's
+    /// customers, income, assets and key arguments.
+    relid: pg_sys::Oid,
+    reference_type: pg_sys::Oid,
+    table: String,
+    args: [String; 4],
+}
+
+struct CustomerPlans {
     /// FOR SHARE: for a new loan, or one moved to another customer.
     plan: pg_sys::SPIPlanPtr,
     /// FOR KEY SHARE: for a loan that stays with its customer. It does not
@@ -153,6 +165,85 @@ struct CustomerLookup {
     /// SELECT), and no role gains a read it could not already do through
     /// the trigger (it runs only the look-up enable_scoring configured).
     owner: pg_sys::Oid,
+}
+
+impl CustomerLookup {
+    /// The look-up's plans, prepared on first use.
+    unsafe fn plans(&self) -> &CustomerPlans {
+        self.plans.get_or_init(|| unsafe {
+            // The look-up runs as the customers table's owner, and any
+            // table owner may attach this trigger (partitions of a
+            // scored table get a clone of it): only the look-up
+            // credit.enable_scoring registered for this table is run,
+            // by the names the registration has now (so renaming the
+            // customers table keeps the loans scored).
+            // (Not there while the SQL is still 0.1.0's, before ALTER
+            // EXTENSION ... UPDATE: there score_row is not granted to
+            // PUBLIC, so whoever attached it was trusted.)
+            let installed = Spi::get_one::<bool>(
+                "SELECT pg_catalog.to_regprocedure('credit.registered_lookup(pg_catalog.oid)') IS NOT NULL",
+            );
+            let registered = if installed == Ok(Some(true)) {
+                Spi::get_one_with_args::<Vec<String>>(
+                    "SELECT credit.registered_lookup($1)",
+                    &[self.relid.into()],
+                )
+            } else {
+                Ok(None)
+            };
+            // customers, its income, assets and key columns. (None: a
+            // Citus worker, where the registrations are the
+            // coordinator's, which attached this trigger.)
+            let [customers, income, assets, key] = match registered {
+                Ok(Some(r)) if r.len() == 4 => [&r[0], &r[1], &r[2], &r[3]].map(String::clone),
+                Ok(None) => self.args.clone(),
+                _ => {
+                    ereport!(
+                        ERROR,
+                        PgSqlErrorCode::ERRCODE_INSUFFICIENT_PRIVILEGE,
+                        format!(
+                            "credit_scoring: {} is not scored from {} by credit.enable_scoring",
+                            self.table, self.args[0]
+                        ),
+                        "Attach scoring with credit.enable_scoring(), which configures the customers look-up."
+                    );
+                }
+            };
+            // FOR SHARE, not a plain read: a loan written while another
+            // transaction changes its customer waits for that change and
+            // scores with the committed income (a plain read would use
+            // the statement's snapshot and keep a stale score for good;
+            // tests/isolation/specs/customer_and_loans.spec).
+            // The operator is pinned too: a shadow `=` in the writer's
+            // search_path must not pick another customer.
+            let prepare = |lock: &str| {
+                let query = format!(
+                    "SELECT {}, {} FROM {} WHERE {} OPERATOR(pg_catalog.=) $1 FOR {lock}",
+                    quote_ident(&income),
+                    quote_ident(&assets),
+                    customers,
+                    quote_ident(&key)
+                );
+                let cquery = std::ffi::CString::new(query).expect("no NUL in identifiers");
+                let mut types = [self.reference_type];
+                if pg_sys::SPI_connect() < 0 {
+                    config_error("credit_scoring: SPI_connect failed".into());
+                }
+                let plan = pg_sys::SPI_prepare(cquery.as_ptr(), 1, types.as_mut_ptr());
+                if plan.is_null() || pg_sys::SPI_keepplan(plan) != 0 {
+                    config_error(format!(
+                        "credit_scoring: cannot prepare the customer lookup on {customers}"
+                    ));
+                }
+                pg_sys::SPI_finish();
+                plan
+            };
+            let plan = prepare("SHARE");
+            let key_share_plan = prepare("KEY SHARE");
+            let owner = table_owner(&customers);
+            CustomerPlans { plan, key_share_plan, owner }
+        })
+    }
 }
 
 /// Everything the trigger needs, resolved once per statement.
@@ -175,12 +266,14 @@ struct RowTrigger {
     /// it, not per statement): a partition move stays within one.
     relid: pg_sys::Oid,
     is_partition: bool,
+    /// The row key column (partitioned tables): a moved row keeps its key.
+    key: Option<Column>,
     root: std::cell::Cell<Option<pg_sys::Oid>>,
 }
 
 impl Drop for RowTrigger {
     fn drop(&mut self) {
-        if let Some(c) = &self.customers {
+        if let Some(c) = self.customers.as_ref().and_then(|c| c.plans.get()) {
             unsafe {
                 pg_sys::SPI_freeplan(c.plan);
                 pg_sys::SPI_freeplan(c.key_share_plan);
@@ -220,9 +313,10 @@ impl RowTrigger {
             let args: Vec<String> = (0..(*trigger).tgnargs as usize)
                 .map(|i| std::ffi::CStr::from_ptr(*(*trigger).tgargs.add(i)).to_string_lossy().into_owned())
                 .collect();
-            if args.len() != 9 {
+            // The 10th, the row key column, only on partitioned tables.
+            if args.len() != 9 && args.len() != 10 {
                 config_error(format!(
-                    "credit_scoring: the scoring trigger takes 9 arguments, got {}; attach it with credit.enable_scoring()",
+                    "credit_scoring: the scoring trigger takes 9 or 10 arguments, got {}; attach it with credit.enable_scoring()",
                     args.len()
                 ));
             }
@@ -240,78 +334,16 @@ impl RowTrigger {
                 (Some(input(&args[0])), Some(input(&args[1])), None)
             } else {
                 let (attnum, reference_type) = column(tupdesc, &args[6], &table);
-                // The look-up runs as the customers table's owner, and any
-                // table owner may attach this trigger (partitions of a
-                // scored table get a clone of it): only the look-up
-                // credit.enable_scoring registered for this table is run,
-                // by the names the registration has now (so renaming the
-                // customers table keeps the loans scored).
-                // (Not there while the SQL is still 0.1.0's, before ALTER
-                // EXTENSION ... UPDATE: there score_row is not granted to
-                // PUBLIC, so whoever attached it was trusted.)
-                let installed = Spi::get_one::<bool>(
-                    "SELECT pg_catalog.to_regprocedure('credit.registered_lookup(pg_catalog.oid)') IS NOT NULL",
-                );
-                let registered = if installed == Ok(Some(true)) {
-                    Spi::get_one_with_args::<Vec<String>>(
-                        "SELECT credit.registered_lookup($1)",
-                        &[(*rel).rd_id.into()],
-                    )
-                } else {
-                    Ok(None)
-                };
-                // customers, its income, assets and key columns. (None: a
-                // Citus worker, where the registrations are the
-                // coordinator's, which attached this trigger.)
-                let [customers, income, assets, key] = match registered {
-                    Ok(Some(r)) if r.len() == 4 => [&r[0], &r[1], &r[2], &r[3]].map(String::clone),
-                    Ok(None) => [&args[5], &args[0], &args[1], &args[7]].map(String::clone),
-                    _ => {
-                        ereport!(
-                            ERROR,
-                            PgSqlErrorCode::ERRCODE_INSUFFICIENT_PRIVILEGE,
-                            format!(
-                                "credit_scoring: {table} is not scored from {} by credit.enable_scoring",
-                                args[5]
-                            ),
-                            "Attach scoring with credit.enable_scoring(), which configures the customers look-up."
-                        );
-                    }
-                };
-                // FOR SHARE, not a plain read: a loan written while another
-                // transaction changes its customer waits for that change and
-                // scores with the committed income (a plain read would use
-                // the statement's snapshot and keep a stale score for good;
-                // tests/isolation/specs/customer_and_loans.spec).
-                // The operator is pinned too: a shadow `=` in the writer's
-                // search_path must not pick another customer.
-                let prepare = |lock: &str| {
-                    let query = format!(
-                        "SELECT {}, {} FROM {} WHERE {} OPERATOR(pg_catalog.=) $1 FOR {lock}",
-                        quote_ident(&income),
-                        quote_ident(&assets),
-                        customers,
-                        quote_ident(&key)
-                    );
-                    let cquery = std::ffi::CString::new(query).expect("no NUL in identifiers");
-                    let mut types = [reference_type];
-                    if pg_sys::SPI_connect() < 0 {
-                        config_error("credit_scoring: SPI_connect failed".into());
-                    }
-                    let plan = pg_sys::SPI_prepare(cquery.as_ptr(), 1, types.as_mut_ptr());
-                    if plan.is_null() || pg_sys::SPI_keepplan(plan) != 0 {
-                        config_error(format!(
-                            "credit_scoring: cannot prepare the customer lookup on {customers}"
-                        ));
-                    }
-                    pg_sys::SPI_finish();
-                    plan
-                };
-                let plan = prepare("SHARE");
-                let key_share_plan = prepare("KEY SHARE");
-                let owner = table_owner(&customers);
                 let reference = Column { attnum, kind: Kind::of(reference_type) };
-                (None, None, Some(CustomerLookup { reference, plan, key_share_plan, owner }))
+                let lookup = CustomerLookup {
+                    reference,
+                    reference_type,
+                    plans: std::cell::OnceCell::new(),
+                    relid: (*rel).rd_id,
+                    table: table.clone(),
+                    args: [&args[5], &args[0], &args[1], &args[7]].map(String::clone),
+                };
+                (None, None, Some(lookup))
             };
             let output = |name: &str, typoid: pg_sys::Oid, sql: &str| {
                 let (attnum, actual) = column(tupdesc, name, &table);
@@ -320,7 +352,9 @@ impl RowTrigger {
                 }
                 attnum
             };
+            let key = args.get(9).filter(|k| !k.is_empty()).map(|k| input(k));
             RowTrigger {
+                key,
                 relid: (*rel).rd_id,
                 is_partition: (*(*rel).rd_rel).relispartition,
                 root: std::cell::Cell::new(None),
@@ -399,13 +433,14 @@ impl RowTrigger {
         same_customer: bool,
     ) -> Result<(Amount, Amount), InputError> {
         unsafe {
+            let plans = lookup.plans();
             if pg_sys::SPI_connect() < 0 {
                 config_error("credit_scoring: SPI_connect failed".into());
             }
             let mut args = [key];
             // read_only = false: a fresh snapshot, as the row lock needs.
-            let plan = if same_customer { lookup.key_share_plan } else { lookup.plan };
-            let rc = as_owner(lookup.owner, || {
+            let plan = if same_customer { plans.key_share_plan } else { plans.plan };
+            let rc = as_owner(plans.owner, || {
                 pg_sys::SPI_execute_plan(plan, args.as_mut_ptr(), std::ptr::null(), false, 1)
             });
             let result = if rc == pg_sys::SPI_OK_SELECT as i32 && pg_sys::SPI_processed == 1 {
@@ -549,9 +584,9 @@ impl RowTrigger {
         root
     }
 
-    /// The row's inputs (the customer reference, in layout 2) and score
-    /// columns, as stored (varlenas by contents): what a partition move
-    /// must carry over unchanged for the row to keep its scoring.
+    /// The row's key, inputs (the customer reference, in layout 2) and
+    /// score columns, as stored (varlenas by contents): what a partition
+    /// move must carry over unchanged for the row to keep its scoring.
     unsafe fn fingerprint(
         &self,
         tuple: pg_sys::HeapTuple,
@@ -559,7 +594,7 @@ impl RowTrigger {
     ) -> Vec<Option<Vec<u8>>> {
         let inputs = [self.income, self.assets, Some(self.amount), Some(self.tenor)]
             .into_iter()
-            .chain([self.customers.as_ref().map(|c| c.reference)])
+            .chain([self.customers.as_ref().map(|c| c.reference), self.key])
             .flatten()
             .map(|c| c.attnum);
         inputs
@@ -676,6 +711,17 @@ unsafe fn score_row(fcinfo: pg_sys::FunctionCallInfo) -> Datum {
                     && fingerprint == state.fingerprint(tuple, tupdesc)
             });
             if moved {
+                // Layout 2: lock the customer as for a new loan (FOR
+                // SHARE), so a concurrent change of that customer waits
+                // for this move and then rescores the moved loan, instead
+                // of finding it gone from its partition (40001).
+                if let Some(lookup) = &state.customers {
+                    let mut isnull = false;
+                    let key = pg_sys::heap_getattr(tuple, lookup.reference.attnum, tupdesc, &mut isnull);
+                    if !isnull {
+                        let _ = state.customer(lookup, key, false);
+                    }
+                }
                 return Datum::from(tuple);
             }
         }

@@ -1419,11 +1419,13 @@ BEGIN
     -- UPDATE does not rescore, whatever partition the row lands in).
     EXECUTE format('CREATE TRIGGER credit_scoring_score
                     BEFORE INSERT OR %sUPDATE OF %s, credit_score, default_probability, segment, decision, scored_at
-                    ON %s FOR EACH ROW EXECUTE FUNCTION credit.score_row(%L, %L, %L, %L, %L, %L, %L, %L, %L)',
+                    ON %s FOR EACH ROW EXECUTE FUNCTION credit.score_row(%L, %L, %L, %L, %L, %L, %L, %L, %L%s)',
                    CASE WHEN t_kind = 'p' THEN 'DELETE OR ' ELSE '' END,
                    update_cols, target, income, assets, amount, tenor, scorecard,
                    coalesce(customers::text, ''), coalesce(customer_ref, ''), coalesce(c_key, ''),
-                   coalesce(previous.on_invalid, ''));
+                   coalesce(previous.on_invalid, ''),
+                   -- and the row key, which a moved row keeps
+                   CASE WHEN t_kind = 'p' THEN format(', %L', key) ELSE '' END);
     PERFORM credit.attach_statement_triggers(target);
     IF customers IS NOT NULL AND dist_col IS NOT NULL THEN
         EXECUTE format('CREATE TRIGGER %I AFTER UPDATE ON %s

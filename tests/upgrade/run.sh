@@ -101,7 +101,10 @@ CREATE TABLE apps_by_status (id int, status text, monthly_income numeric, assets
                              loan_amount numeric, tenor_months int) PARTITION BY LIST (status);
 CREATE TABLE apps_open PARTITION OF apps_by_status FOR VALUES IN ('open');
 CREATE TABLE apps_closed PARTITION OF apps_by_status FOR VALUES IN ('closed');
+CREATE TABLE apps_archived PARTITION OF apps_by_status FOR VALUES IN ('archived');
 SELECT credit.enable_scoring('apps_by_status', key => 'id');
+-- (a DBA stopped scoring the archive)
+ALTER TABLE apps_archived DISABLE TRIGGER credit_scoring_score;
 INSERT INTO apps_by_status VALUES (1, 'open', 20000000, 0, 1000000, 12), (2, 'open', 20000000, 0, 1000000, 12);
 SQL
     before=$(run_psql "$old_db" -At -c "SELECT (SELECT count(*) FROM credit.score_history) || ' ' || (SELECT count(*) FROM credit.score_alerts) || ' ' || (SELECT count(*) FROM credit.scorecards)")
@@ -134,10 +137,16 @@ DELETE FROM loans WHERE customer_id = (SELECT max(id) FROM customers);
 SELECT 'verify_still_empty=' || (SELECT count(*) = 0 FROM credit.verify('loans'));
 -- The partitioned table's row trigger fires BEFORE DELETE now, on the
 -- partitions too: a move alone keeps the row's scoring.
-SELECT 'partition_triggers_delete=' || (SELECT count(*) = 3 AND bool_and(tgtype & 8 <> 0) FROM pg_trigger
+SELECT 'partition_triggers_delete=' || (SELECT count(*) = 4 AND bool_and(tgtype & 8 <> 0 AND tgnargs = 10)
+                                        FROM pg_trigger
                                         WHERE tgname = 'credit_scoring_score'
                                           AND tgrelid IN ('apps_by_status'::regclass, 'apps_open'::regclass,
-                                                          'apps_closed'::regclass));
+                                                          'apps_closed'::regclass, 'apps_archived'::regclass));
+SELECT 'partition_states_kept=' || ((SELECT array_agg(tgrelid::regclass::text || ':' || tgenabled::text ORDER BY tgrelid::regclass::text)
+                                    FROM pg_trigger WHERE tgname = 'credit_scoring_score'
+                                      AND tgrelid IN ('apps_by_status'::regclass, 'apps_open'::regclass,
+                                                      'apps_closed'::regclass, 'apps_archived'::regclass))
+                                   = '{apps_archived:D,apps_by_status:O,apps_closed:O,apps_open:O}');
 CREATE TEMP TABLE apps_before AS SELECT id, scored_at FROM apps_by_status;
 UPDATE apps_by_status SET status = 'closed';
 UPDATE apps_by_status SET loan_amount = 2000000 WHERE id = 2;

@@ -310,7 +310,16 @@ SELECT id, status, loan_amount, credit_score,
 FROM status_apps WHERE id = 1;
 SELECT row_key, loan_amount, credit_score
 FROM credit.score_history WHERE table_name = 'public.status_apps' AND row_key = '1' ORDER BY id;
-SELECT pg_get_triggerdef(oid) ~ 'BEFORE INSERT OR DELETE OR UPDATE OF' AS fires_before_delete
+-- A copy of a deleted row under another key, in the same command (a
+-- data-modifying CTE), is a new row, not a move: scored anew.
+CREATE TEMP TABLE status_3 AS SELECT scored_at FROM status_apps WHERE id = 3;
+WITH d AS (DELETE FROM status_apps WHERE id = 3 RETURNING *)
+INSERT INTO status_apps SELECT 30, status, monthly_income, assets_value, loan_amount, tenor_months,
+                               credit_score, default_probability, segment, scored_at, decision FROM d;
+SELECT id, scored_at > (SELECT scored_at FROM status_3) AS scored_anew
+FROM status_apps WHERE id = 30;
+SELECT pg_get_triggerdef(oid) ~ 'BEFORE INSERT OR DELETE OR UPDATE OF' AS fires_before_delete,
+       tgnargs AS arguments, encode(tgargs, 'escape') ~ '\\000id\\000$' AS last_is_key
 FROM pg_trigger WHERE tgrelid = 'status_apps'::regclass AND tgname = 'credit_scoring_score';
 SELECT credit.disable_scoring('status_apps');
 DROP TABLE status_apps;
