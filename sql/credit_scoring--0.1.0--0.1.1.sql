@@ -709,6 +709,7 @@ DECLARE
     dist_col text := credit.distribution_column(target);
     cfg      credit.scored_tables;
     args     text;
+    keys     text[];
 BEGIN
     IF dist_col IS NOT NULL THEN
         -- Citus: the configuration travels with the trigger (effective
@@ -756,10 +757,23 @@ BEGIN
                             REFERENCING OLD TABLE AS credit_old
                             FOR EACH STATEMENT EXECUTE FUNCTION credit.record_scores()', part.relid);
             IF score_unscored AND part.relid <> target AND (SELECT relkind FROM pg_class WHERE oid = part.relid) = 'r' THEN
+                -- Its rows not scored yet, and those that carry scores but
+                -- are not among the table's current scores (a partition
+                -- detached and attached again, or filled elsewhere): new
+                -- rows of the scored table, scored and recorded as such.
+                SELECT * INTO cfg FROM credit.scored_tables WHERE relid = target;
+                EXECUTE format('SELECT array_agg(p.%1$I::text) FROM %2$s p
+                                WHERE p.scored_at IS NOT NULL
+                                  AND NOT EXISTS (SELECT 1 FROM credit.latest_scores l
+                                                  WHERE l.table_name = $1 AND l.row_key = p.%1$I::text)',
+                               cfg.key_column, part.relid)
+                INTO keys USING cfg.table_name;
                 -- (as the partition's owner: this runs in the event trigger)
                 PERFORM credit.run_as_owner(part.relid,
-                                            format('UPDATE %s SET scored_at = NULL WHERE scored_at IS NULL', part.relid),
-                                            NULL::integer[]);
+                                            format('UPDATE %s SET scored_at = NULL
+                                                    WHERE scored_at IS NULL OR %I::text OPERATOR(pg_catalog.=) ANY ($1)',
+                                                   part.relid, cfg.key_column),
+                                            coalesce(keys, '{}'::text[]));
             END IF;
         END IF;
         -- (its own check: tables scored before 0.1.1 get it on upgrade)
@@ -990,7 +1004,10 @@ BEGIN
                    WHERE d.classid = 'pg_class'::regclass AND (c.relkind = 'p' OR c.relispartition)) THEN
         RETURN;
     END IF;
-    -- A detached partition keeps no history triggers of its former parent.
+    -- A detached partition keeps no history triggers of its former parent,
+    -- and its rows leave the parent's current scores (as deleted rows do;
+    -- their history stays). The parent is the scored table this DDL
+    -- names; a key still in it is not the detached row's.
     FOR orphan IN
         SELECT DISTINCT g.tgrelid::regclass AS rel
         FROM pg_trigger g
@@ -999,6 +1016,20 @@ BEGIN
           AND NOT EXISTS (SELECT 1 FROM credit.scored_tables t
                           WHERE t.relid = coalesce(pg_partition_root(g.tgrelid), g.tgrelid))
     LOOP
+        FOR moved IN
+            SELECT DISTINCT t.relid, t.table_name, t.key_column
+            FROM pg_event_trigger_ddl_commands() d
+            JOIN credit.scored_tables t ON t.relid = coalesce(pg_partition_root(d.objid), d.objid)
+            JOIN pg_attribute a ON a.attrelid = orphan.rel AND a.attname = t.key_column AND NOT a.attisdropped
+            WHERE d.classid = 'pg_class'::regclass
+              AND (SELECT c.relkind FROM pg_class c WHERE c.oid = t.relid) = 'p'
+        LOOP
+            EXECUTE format('DELETE FROM credit.latest_scores l USING %1$s p
+                            WHERE l.table_name = $1 AND l.row_key = p.%3$I::text
+                              AND NOT EXISTS (SELECT 1 FROM %2$s r WHERE r.%3$I = p.%3$I)',
+                           orphan.rel, moved.relid::regclass, moved.key_column)
+            USING moved.table_name;
+        END LOOP;
         EXECUTE format('DROP TRIGGER IF EXISTS credit_scoring_history_insert ON %s', orphan.rel);
         EXECUTE format('DROP TRIGGER IF EXISTS credit_scoring_history_update ON %s', orphan.rel);
         EXECUTE format('DROP TRIGGER IF EXISTS credit_scoring_history_delete ON %s', orphan.rel);
@@ -1387,6 +1418,12 @@ DROP EVENT TRIGGER credit_scoring_drop;
 CREATE EVENT TRIGGER credit_scoring_drop ON sql_drop
     WHEN TAG IN ('DROP TABLE', 'DROP SCHEMA', 'DROP OWNED', 'DROP TYPE', 'DROP DOMAIN')
     EXECUTE FUNCTION credit.on_drop();
+COMMENT ON EVENT TRIGGER credit_scoring_ddl IS
+    'Runs credit.on_ddl() after CREATE / ALTER TABLE and the renames: partitions get scoring, renamed scored tables keep their trail';
+COMMENT ON EVENT TRIGGER credit_scoring_drop IS
+    'Runs credit.on_drop() when tables go: forgets dropped scored tables, refuses to drop a customers table scored loans read';
+COMMENT ON FUNCTION credit.validate_row(numeric, numeric, numeric, numeric) IS
+    'Why the scoring trigger cannot score a row with these values (NULL income or assets count as 0), in the words of the invalid_input alert; NULL when it can';
 
 -- current_scores takes key, score, segment, amount and decision from
 -- latest_scores, whose indexes then serve a dashboard's filters.

@@ -799,6 +799,15 @@ fn validate_row(
     unsafe { why_invalid(datum(monthly_income), datum(assets), datum(loan_amount), datum(tenor_months)) }
 }
 
+extension_sql!(
+    r#"
+COMMENT ON FUNCTION credit.validate_row(numeric, numeric, numeric, numeric) IS
+    'Why the scoring trigger cannot score a row with these values (NULL income or assets count as 0), in the words of the invalid_input alert; NULL when it can';
+"#,
+    name = "validate_row_comment",
+    requires = [validate_row]
+);
+
 /// Why the scoring trigger could not score these `numeric` values (NULL
 /// income or assets count as 0); None when it can. `validate_row` and the
 /// statement trigger's `invalid_input` alerts say it in these words.
