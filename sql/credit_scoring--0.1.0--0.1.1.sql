@@ -1328,7 +1328,9 @@ END
 $fn$;
 
 CREATE FUNCTION credit.detach_scoring(target regclass) RETURNS void
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+-- (client_min_messages: no "does not exist, skipping" for every trigger a
+-- partly detached table no longer has)
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET client_min_messages = warning AS $fn$
 -- The triggers and the registration go; the current rows stay (for
 -- enable_scoring, which attaches anew and keeps them with an unchanged
 -- configuration).
@@ -1362,6 +1364,11 @@ LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
     t_name text := (SELECT table_name FROM credit.scored_tables WHERE relid = target);
 BEGIN
+    IF t_name IS NULL AND NOT EXISTS (SELECT 1 FROM pg_trigger g
+                                      WHERE g.tgrelid = target AND g.tgname LIKE 'credit\_scoring\_%') THEN
+        RAISE NOTICE 'credit_scoring: % is not scored; nothing to disable', target;
+        RETURN;
+    END IF;
     PERFORM credit.detach_scoring(target);
     -- No longer kept current: the table leaves the current views (its
     -- history stays; enable_scoring again rescores every row).

@@ -305,6 +305,10 @@ WHERE a.attrelid = 'applications_custom'::regclass
 ORDER BY a.attnum;
 SELECT count(*) AS history_rows
 FROM credit.score_history WHERE table_name = 'public.applications_custom';
+-- Again: nothing to do, and it says so once.
+SET client_min_messages = notice;
+SELECT credit.disable_scoring('applications_custom');
+RESET client_min_messages;
 
 INSERT INTO applications_custom (app_ref, income_month, collateral, requested, months)
 VALUES ('APP-005', 5000000, 20000000, 10000000, 12);
