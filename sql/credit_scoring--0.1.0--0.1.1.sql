@@ -709,7 +709,6 @@ DECLARE
     dist_col text := credit.distribution_column(target);
     cfg      credit.scored_tables;
     args     text;
-    keys     text[];
 BEGIN
     IF dist_col IS NOT NULL THEN
         -- Citus: the configuration travels with the trigger (effective
@@ -757,23 +756,10 @@ BEGIN
                             REFERENCING OLD TABLE AS credit_old
                             FOR EACH STATEMENT EXECUTE FUNCTION credit.record_scores()', part.relid);
             IF score_unscored AND part.relid <> target AND (SELECT relkind FROM pg_class WHERE oid = part.relid) = 'r' THEN
-                -- Its rows not scored yet, and those that carry scores but
-                -- are not among the table's current scores (a partition
-                -- detached and attached again, or filled elsewhere): new
-                -- rows of the scored table, scored and recorded as such.
-                SELECT * INTO cfg FROM credit.scored_tables WHERE relid = target;
-                EXECUTE format('SELECT array_agg(p.%1$I::text) FROM %2$s p
-                                WHERE p.scored_at IS NOT NULL
-                                  AND NOT EXISTS (SELECT 1 FROM credit.latest_scores l
-                                                  WHERE l.table_name = $1 AND l.row_key = p.%1$I::text)',
-                               cfg.key_column, part.relid)
-                INTO keys USING cfg.table_name;
                 -- (as the partition's owner: this runs in the event trigger)
                 PERFORM credit.run_as_owner(part.relid,
-                                            format('UPDATE %s SET scored_at = NULL
-                                                    WHERE scored_at IS NULL OR %I::text OPERATOR(pg_catalog.=) ANY ($1)',
-                                                   part.relid, cfg.key_column),
-                                            coalesce(keys, '{}'::text[]));
+                                            format('UPDATE %s SET scored_at = NULL WHERE scored_at IS NULL', part.relid),
+                                            NULL::integer[]);
             END IF;
         END IF;
         -- (its own check: tables scored before 0.1.1 get it on upgrade)
@@ -908,17 +894,17 @@ BEGIN
     -- is not a number: the configuration names it, so the DDL is refused
     -- rather than leaving scoring broken.
     FOR lost IN
-        SELECT t.table_name, r.rel, r.name, a.atttypid::regtype AS type
+        SELECT t.table_name, r.rel, r.name, a.atttypid::regtype AS type, r.is_key
         FROM credit.scored_tables t
-        CROSS JOIN LATERAL (VALUES (t.relid, t.key_column, false), (t.relid, t.amount_column, true),
-                                   (t.relid, t.tenor_column, true),
-                                   (coalesce(t.customers, t.relid), t.income_column, true),
-                                   (coalesce(t.customers, t.relid), t.assets_column, true),
-                                   (t.relid, t.customer_ref, false), (t.customers, t.customers_key, false),
-                                   (t.relid, 'credit_score', false), (t.relid, 'default_probability', false),
-                                   (t.relid, 'segment', false), (t.relid, 'decision', false),
-                                   (t.relid, 'scored_at', false))
-             AS r(rel, name, numeric)
+        CROSS JOIN LATERAL (VALUES (t.relid, t.key_column, false, true), (t.relid, t.amount_column, true, false),
+                                   (t.relid, t.tenor_column, true, false),
+                                   (coalesce(t.customers, t.relid), t.income_column, true, false),
+                                   (coalesce(t.customers, t.relid), t.assets_column, true, false),
+                                   (t.relid, t.customer_ref, false, true), (t.customers, t.customers_key, false, true),
+                                   (t.relid, 'credit_score', false, false), (t.relid, 'default_probability', false, false),
+                                   (t.relid, 'segment', false, false), (t.relid, 'decision', false, false),
+                                   (t.relid, 'scored_at', false, false))
+             AS r(rel, name, numeric, is_key)
         -- (the tables this DDL changed)
         JOIN (SELECT DISTINCT d.objid FROM pg_event_trigger_ddl_commands() d
               WHERE d.classid = 'pg_class'::regclass) d ON d.objid = r.rel
@@ -926,7 +912,9 @@ BEGIN
         WHERE r.name IS NOT NULL
           AND (a.attnum IS NULL
                OR r.numeric AND a.atttypid NOT IN ('numeric'::regtype, 'smallint'::regtype, 'integer'::regtype,
-                                                   'bigint'::regtype, 'real'::regtype, 'double precision'::regtype))
+                                                   'bigint'::regtype, 'real'::regtype, 'double precision'::regtype)
+               -- (keys: built-in types only, see enable_scoring)
+               OR r.is_key AND NOT credit.key_type_ok(a.atttypid))
     LOOP
         IF lost.type IS NULL THEN
             RAISE EXCEPTION 'credit_scoring: column "%" of % is read by the scoring of %', lost.name, lost.rel,
@@ -934,6 +922,12 @@ BEGIN
                 USING ERRCODE = 'dependent_objects_still_exist',
                       HINT = format('Run SELECT credit.disable_scoring(%L) first, then enable scoring again with the new columns.',
                                     lost.table_name);
+        END IF;
+        IF lost.is_key THEN
+            RAISE EXCEPTION 'credit_scoring: key column "%" of % (scoring of %) must be of type smallint, integer, bigint, numeric, text, varchar or uuid (or a domain over one), not %',
+                            lost.name, lost.rel, lost.table_name, lost.type
+                USING ERRCODE = 'datatype_mismatch',
+                      HINT = format('Keep the key''s type, or run SELECT credit.disable_scoring(%L) first.', lost.table_name);
         END IF;
         RAISE EXCEPTION 'credit_scoring: column "%" of % is read by the scoring of % as a number, not as %',
                         lost.name, lost.rel, lost.table_name, lost.type
@@ -1004,10 +998,7 @@ BEGIN
                    WHERE d.classid = 'pg_class'::regclass AND (c.relkind = 'p' OR c.relispartition)) THEN
         RETURN;
     END IF;
-    -- A detached partition keeps no history triggers of its former parent,
-    -- and its rows leave the parent's current scores (as deleted rows do;
-    -- their history stays). The parent is the scored table this DDL
-    -- names; a key still in it is not the detached row's.
+    -- A detached partition keeps no history triggers of its former parent.
     FOR orphan IN
         SELECT DISTINCT g.tgrelid::regclass AS rel
         FROM pg_trigger g
@@ -1016,20 +1007,6 @@ BEGIN
           AND NOT EXISTS (SELECT 1 FROM credit.scored_tables t
                           WHERE t.relid = coalesce(pg_partition_root(g.tgrelid), g.tgrelid))
     LOOP
-        FOR moved IN
-            SELECT DISTINCT t.relid, t.table_name, t.key_column
-            FROM pg_event_trigger_ddl_commands() d
-            JOIN credit.scored_tables t ON t.relid = coalesce(pg_partition_root(d.objid), d.objid)
-            JOIN pg_attribute a ON a.attrelid = orphan.rel AND a.attname = t.key_column AND NOT a.attisdropped
-            WHERE d.classid = 'pg_class'::regclass
-              AND (SELECT c.relkind FROM pg_class c WHERE c.oid = t.relid) = 'p'
-        LOOP
-            EXECUTE format('DELETE FROM credit.latest_scores l USING %1$s p
-                            WHERE l.table_name = $1 AND l.row_key = p.%3$I::text
-                              AND NOT EXISTS (SELECT 1 FROM %2$s r WHERE r.%3$I = p.%3$I)',
-                           orphan.rel, moved.relid::regclass, moved.key_column)
-            USING moved.table_name;
-        END LOOP;
         EXECUTE format('DROP TRIGGER IF EXISTS credit_scoring_history_insert ON %s', orphan.rel);
         EXECUTE format('DROP TRIGGER IF EXISTS credit_scoring_history_update ON %s', orphan.rel);
         EXECUTE format('DROP TRIGGER IF EXISTS credit_scoring_history_delete ON %s', orphan.rel);
@@ -1128,6 +1105,20 @@ BEGIN
     END LOOP;
 END
 $fn$;
+
+CREATE FUNCTION credit.key_type_ok(key_type regtype) RETURNS boolean
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $fn$
+    WITH RECURSIVE t(oid, typtype, base) AS (
+        SELECT oid, typtype, typbasetype FROM pg_type WHERE oid = key_type
+        UNION ALL
+        SELECT p.oid, p.typtype, p.typbasetype FROM pg_type p JOIN t ON p.oid = t.base WHERE t.typtype = 'd'
+    )
+    SELECT coalesce(bool_and(oid::regtype = ANY (ARRAY['smallint', 'integer', 'bigint', 'numeric', 'text',
+                                                      'character varying', 'uuid']::regtype[])), false)
+    FROM t WHERE typtype <> 'd'
+$fn$;
+COMMENT ON FUNCTION credit.key_type_ok(regtype) IS
+    'Internal: whether a column of this type may be a row key, customer reference or customers key (built-in smallint, integer, bigint, numeric, text, varchar, uuid, or a domain over one)';
 
 CREATE OR REPLACE FUNCTION credit.enable_scoring(
     target       regclass,
@@ -1229,6 +1220,14 @@ BEGIN
                 USING ERRCODE = 'feature_not_supported',
                       HINT = 'Use a key of an integer, text or uuid type: key => ''column''.';
         END IF;
+        -- Keys are compared and turned into text by code that runs as the
+        -- extension's owner (history, alerts, rescoring): only built-in
+        -- types, whose casts and operators no table owner can replace.
+        IF NOT col.numeric AND NOT credit.key_type_ok(col.type) THEN
+            RAISE EXCEPTION 'credit.enable_scoring: key column %.% is of type %; a key must be of type smallint, integer, bigint, numeric, text, varchar or uuid (or a domain over one)',
+                            col.rel, col.name, col.type
+                USING ERRCODE = 'datatype_mismatch';
+        END IF;
     END LOOP;
 
     IF customers IS NOT NULL THEN
@@ -1242,6 +1241,13 @@ BEGIN
         IF c_key IS NULL THEN
             RAISE EXCEPTION 'credit.enable_scoring: % has no single-column primary key', customers
                 USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+        IF NOT credit.key_type_ok((SELECT a.atttypid FROM pg_attribute a
+                                   WHERE a.attrelid = customers AND a.attname = c_key)) THEN
+            RAISE EXCEPTION 'credit.enable_scoring: key column %.% is of type %; a key must be of type smallint, integer, bigint, numeric, text, varchar or uuid (or a domain over one)',
+                            customers, c_key,
+                            (SELECT a.atttypid::regtype FROM pg_attribute a WHERE a.attrelid = customers AND a.attname = c_key)
+                USING ERRCODE = 'datatype_mismatch';
         END IF;
     END IF;
 
@@ -1365,7 +1371,10 @@ DECLARE
     t_name text := (SELECT table_name FROM credit.scored_tables WHERE relid = target);
 BEGIN
     IF t_name IS NULL AND NOT EXISTS (SELECT 1 FROM pg_trigger g
-                                      WHERE g.tgrelid = target AND g.tgname LIKE 'credit\_scoring\_%') THEN
+                                      WHERE g.tgrelid = target
+                                        AND g.tgname IN ('credit_scoring_score', 'credit_scoring_history_insert',
+                                                         'credit_scoring_history_update', 'credit_scoring_history_delete',
+                                                         'credit_scoring_history_truncate')) THEN
         RAISE NOTICE 'credit_scoring: % is not scored; nothing to disable', target;
         RETURN;
     END IF;

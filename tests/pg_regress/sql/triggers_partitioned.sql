@@ -321,19 +321,6 @@ FROM status_apps WHERE id = 30;
 SELECT pg_get_triggerdef(oid) ~ 'BEFORE INSERT OR DELETE OR UPDATE OF' AS fires_before_delete,
        tgnargs AS arguments, encode(tgargs, 'escape') ~ '\\000id\\000$' AS last_is_key
 FROM pg_trigger WHERE tgrelid = 'status_apps'::regclass AND tgname = 'credit_scoring_score';
--- A partition detached: its rows leave the parent's current scores (as
--- deleted rows do; their history stays), and it keeps no trigger of
--- scoring; the other partition's rows stay.
-ALTER TABLE status_apps DETACH PARTITION status_apps_open;
-SELECT row_key FROM credit.current_scores WHERE table_name = 'public.status_apps' ORDER BY row_key;
-SELECT count(*) AS history_rows_kept FROM credit.score_history
-WHERE table_name = 'public.status_apps' AND row_key IN ('1', '2');
-SELECT count(*) AS triggers_left_on_detached FROM pg_trigger
-WHERE tgrelid = 'status_apps_open'::regclass AND tgname LIKE 'credit_scoring%';
-SELECT count(*) AS verify_problems FROM credit.verify('status_apps');
--- Attached again: scored, back in the current scores.
-ALTER TABLE status_apps ATTACH PARTITION status_apps_open FOR VALUES IN ('open');
-SELECT row_key FROM credit.current_scores WHERE table_name = 'public.status_apps' ORDER BY row_key;
 SELECT credit.disable_scoring('status_apps');
 DROP TABLE status_apps;
 DROP FUNCTION status_apps_halve();

@@ -405,3 +405,42 @@ FROM owned_loans;
 DROP TABLE owned_loans, owned_customers, owned_trigger_runs;
 DROP FUNCTION owned_audit(), owned_audit_unqualified();
 DROP ROLE credit_regress_owner;
+
+--
+-- Keys are compared and turned into text by code that runs as the
+-- extension's owner (the recorder, the TRUNCATE trigger, the rescoring of
+-- loans): a key of a type the table owner made (an enum with a cast to
+-- text of its own, an operator of its own) would run the owner's code with
+-- those rights.  Only built-in key types (or domains over them) are
+-- accepted, at enable_scoring and at any later ALTER COLUMN ... TYPE
+-- (42804).
+--
+CREATE ROLE credit_regress_keys;
+CREATE TYPE keys_kind AS ENUM ('a', 'b');
+CREATE FUNCTION keys_kind_text(keys_kind) RETURNS text LANGUAGE sql AS $$ SELECT 'owner code ran' $$;
+CREATE CAST (keys_kind AS text) WITH FUNCTION keys_kind_text(keys_kind);
+CREATE TABLE keys_enum (id keys_kind PRIMARY KEY, monthly_income numeric, assets_value numeric,
+                        loan_amount numeric, tenor_months integer);
+SELECT credit.enable_scoring('keys_enum');
+-- (a domain over a built-in type is fine; over an enum it is not)
+CREATE DOMAIN keys_id AS keys_kind;
+CREATE TABLE keys_domain (id keys_id PRIMARY KEY, monthly_income numeric, assets_value numeric,
+                          loan_amount numeric, tenor_months integer);
+SELECT credit.enable_scoring('keys_domain');
+CREATE TABLE keys_customers (id keys_kind PRIMARY KEY, monthly_income numeric, assets_value numeric);
+CREATE TABLE keys_loans (id integer PRIMARY KEY, customer_id keys_kind, loan_amount numeric, tenor_months integer);
+SELECT credit.enable_scoring('keys_loans', customers => 'keys_customers');
+-- Scored with a text key, then the key's type changed: refused.
+CREATE TABLE keys_text (id text PRIMARY KEY, monthly_income numeric, assets_value numeric,
+                        loan_amount numeric, tenor_months integer);
+SELECT credit.enable_scoring('keys_text');
+ALTER TABLE keys_text ALTER COLUMN id TYPE keys_kind USING id::keys_kind;
+SELECT a.atttypid::regtype AS key_type FROM pg_attribute a
+WHERE a.attrelid = 'keys_text'::regclass AND a.attname = 'id';
+SELECT credit.disable_scoring('keys_text');
+DROP TABLE keys_enum, keys_domain, keys_customers, keys_loans, keys_text;
+DROP CAST (keys_kind AS text);
+DROP FUNCTION keys_kind_text(keys_kind);
+DROP DOMAIN keys_id;
+DROP TYPE keys_kind;
+DROP ROLE credit_regress_keys;
