@@ -1568,3 +1568,27 @@ BEGIN
     END LOOP;
 END
 $$;
+
+-- (0.1.1) Keys of a type other than the built-in ones (credit.key_type_ok)
+-- are refused from now on; a table scored before with one keeps working,
+-- with a warning: a cast of the table owner's own from that type would
+-- run with the extension's rights (disable and enable it with a built-in
+-- key type).
+DO $$
+DECLARE
+    t record;
+BEGIN
+    FOR t IN
+        SELECT s.table_name, r.name, a.atttypid::regtype AS type
+        FROM credit.scored_tables s
+        CROSS JOIN LATERAL (VALUES (s.relid, s.key_column), (s.relid, s.customer_ref),
+                                   (s.customers, s.customers_key)) AS r(rel, name)
+        JOIN pg_attribute a ON a.attrelid = r.rel AND a.attname = r.name AND NOT a.attisdropped
+        WHERE r.rel IS NOT NULL AND NOT credit.key_type_ok(a.atttypid)
+    LOOP
+        RAISE WARNING 'credit_scoring: % has key column "%" of type %, which enable_scoring now refuses',
+                      t.table_name, t.name, t.type
+            USING HINT = 'Give the key a built-in type (integer, bigint, text, uuid, ...) and enable scoring again.';
+    END LOOP;
+END
+$$;
