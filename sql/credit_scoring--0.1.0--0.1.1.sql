@@ -947,7 +947,9 @@ BEGIN
                               WHERE d.classid = 'pg_class'::regclass)
     LOOP
         BEGIN
-            EXECUTE format('SELECT NULL::%s OPERATOR(pg_catalog.=) NULL::%s', lost.ref_type, lost.key_type);
+            -- (the base types: a NULL of a domain would run its CHECKs here)
+            EXECUTE format('SELECT NULL::%s OPERATOR(pg_catalog.=) NULL::%s',
+                           credit.key_base_type(lost.ref_type), credit.key_base_type(lost.key_type));
         EXCEPTION WHEN undefined_function THEN
             RAISE EXCEPTION 'credit_scoring: column "%" of % is of type %, which the scoring of % cannot compare with its customer reference (%)',
                             lost.name, lost.rel, lost.key_type, lost.table_name, lost.ref_type
@@ -1106,16 +1108,24 @@ BEGIN
 END
 $fn$;
 
-CREATE FUNCTION credit.key_type_ok(key_type regtype) RETURNS boolean
+CREATE FUNCTION credit.key_base_type(key_type regtype) RETURNS regtype
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $fn$
+    -- (a value is never built of the domain itself: that would run its
+    -- CHECK constraints, the domain owner's code)
     WITH RECURSIVE t(oid, typtype, base) AS (
         SELECT oid, typtype, typbasetype FROM pg_type WHERE oid = key_type
         UNION ALL
         SELECT p.oid, p.typtype, p.typbasetype FROM pg_type p JOIN t ON p.oid = t.base WHERE t.typtype = 'd'
     )
-    SELECT coalesce(bool_and(oid::regtype = ANY (ARRAY['smallint', 'integer', 'bigint', 'numeric', 'text',
-                                                      'character varying', 'uuid']::regtype[])), false)
-    FROM t WHERE typtype <> 'd'
+    SELECT oid::regtype FROM t WHERE typtype <> 'd'
+$fn$;
+COMMENT ON FUNCTION credit.key_base_type(regtype) IS
+    'Internal: the type itself, or the built-in type a domain is over (through domains over domains)';
+
+CREATE FUNCTION credit.key_type_ok(key_type regtype) RETURNS boolean
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $fn$
+    SELECT coalesce(credit.key_base_type(key_type) = ANY (ARRAY['smallint', 'integer', 'bigint', 'numeric', 'text',
+                                                                'character varying', 'uuid']::regtype[]), false)
 $fn$;
 COMMENT ON FUNCTION credit.key_type_ok(regtype) IS
     'Internal: whether a column of this type may be a row key, customer reference or customers key (built-in smallint, integer, bigint, numeric, text, varchar, uuid, or a domain over one)';
@@ -1328,8 +1338,13 @@ BEGIN
 
     -- Score what is already there (history records it as a first scoring);
     -- with an unchanged configuration, only what is not scored yet.
-    EXECUTE format('UPDATE %s SET scored_at = NULL %s', target,
-                   CASE WHEN unchanged THEN 'WHERE scored_at IS NULL' ELSE '' END);
+    -- As the table's owner, as every write of the extension to an
+    -- application table: the owner's own triggers, constraints and index
+    -- expressions must not run with the caller's (superuser) rights.
+    PERFORM credit.run_as_owner(target,
+                                format('UPDATE %s SET scored_at = NULL %s', target,
+                                       CASE WHEN unchanged THEN 'WHERE scored_at IS NULL' ELSE '' END),
+                                NULL::integer[]);
 END
 $fn$;
 

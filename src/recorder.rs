@@ -1165,7 +1165,9 @@ impl Recorder {
                    AND NOT EXISTS (SELECT FROM {} t WHERE t.{} = l.row_key::{})",
                 CStr::from_ptr(name).to_string_lossy(),
                 crate::triggers::quote_ident(&self.cfg.key_column),
-                CStr::from_ptr(pg_sys::format_type_be(self.key.1)).to_string_lossy()
+                // (the base type of a domain: casting to the domain would
+                // run its CHECK constraints, its owner's code, here)
+                CStr::from_ptr(pg_sys::format_type_be(pg_sys::getBaseType(self.key.1))).to_string_lossy()
             ))
             .expect("no NUL in identifiers");
             let mut types = [pg_sys::TEXTOID, pg_sys::TEXTARRAYOID];

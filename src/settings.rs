@@ -1,6 +1,9 @@
-//! The GUCs of SPEC §5. Settable per database, role or session; the
-//! per-table overrides live in `credit.scored_tables` (data travels with
-//! the trigger, which session settings do not on Citus workers).
+//! The GUCs of SPEC §5. Settable per database, role or session, by a
+//! superuser only (PGC_SUSET): the recorder reads them from the writing
+//! session, and an application role must not be able to silence its own
+//! alerts or turn `reject` into `flag`. The per-table overrides live in
+//! `credit.scored_tables` (data travels with the trigger, which session
+//! settings do not on Citus workers).
 
 use pgrx::guc::{GucContext, GucFlags, GucRegistry, GucSetting};
 use pgrx::prelude::*;
@@ -31,7 +34,7 @@ pub fn register() {
         &ALERT_DROP_POINTS,
         1,
         10_000,
-        GucContext::Userset,
+        GucContext::Suset,
         GucFlags::default(),
     );
     // String settings get check hooks: a bad value is refused at SET
@@ -43,7 +46,7 @@ pub fn register() {
             std::ptr::null(),
             ALERT_WINDOW.as_ptr(),
             c"30 days".as_ptr(),
-            pgrx::pg_sys::GucContext::PGC_USERSET,
+            pgrx::pg_sys::GucContext::PGC_SUSET,
             0,
             Some(check_alert_window),
             None,
@@ -55,7 +58,7 @@ pub fn register() {
             std::ptr::null(),
             DSR_ALERT_RATIO.as_ptr(),
             c"0.60".as_ptr(),
-            pgrx::pg_sys::GucContext::PGC_USERSET,
+            pgrx::pg_sys::GucContext::PGC_SUSET,
             0,
             Some(check_dsr_alert_ratio),
             None,
@@ -67,7 +70,7 @@ pub fn register() {
         c"What scoring triggers do with input they cannot score: flag or reject.",
         c"flag: the write succeeds, score columns are NULL and an invalid_input alert says why; reject: the write fails.",
         &ON_INVALID,
-        GucContext::Userset,
+        GucContext::Suset,
         GucFlags::default(),
     );
 }

@@ -438,6 +438,75 @@ ALTER TABLE keys_text ALTER COLUMN id TYPE keys_kind USING id::keys_kind;
 SELECT a.atttypid::regtype AS key_type FROM pg_attribute a
 WHERE a.attrelid = 'keys_text'::regclass AND a.attname = 'id';
 SELECT credit.disable_scoring('keys_text');
+-- A domain key whose owner adds a CHECK later: the recorder compares keys
+-- in the domain's base type, so the CHECK (the owner's code) never runs
+-- with the extension's rights (it would raise here).
+CREATE DOMAIN keys_code AS text;
+CREATE TABLE keys_coded (id keys_code PRIMARY KEY, monthly_income numeric, assets_value numeric,
+                         loan_amount numeric, tenor_months integer);
+INSERT INTO keys_coded VALUES ('a', 20000000, 0, 1000000, 12);
+SELECT credit.enable_scoring('keys_coded');
+CREATE FUNCTION keys_check(text) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+    IF (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user) THEN
+        RAISE EXCEPTION 'owner code ran as %', current_user;
+    END IF;
+    RETURN true;
+END $$;
+ALTER DOMAIN keys_code ADD CONSTRAINT keys_code_check CHECK (keys_check(VALUE)) NOT VALID;
+ALTER TABLE keys_coded OWNER TO credit_regress_keys;
+SET ROLE credit_regress_keys;
+UPDATE keys_coded SET id = 'b' WHERE id = 'a';
+RESET ROLE;
+SELECT row_key FROM credit.current_scores WHERE table_name = 'public.keys_coded';
+-- The same domain as the customers key (layout 2): the event trigger's
+-- check of the key's type after the owner's DDL does not build a value of
+-- the domain (its CHECK would run as superuser and raise here).
+CREATE TABLE keys_coded_customers (id keys_code PRIMARY KEY, monthly_income numeric, assets_value numeric);
+CREATE TABLE keys_coded_loans (id integer PRIMARY KEY, customer_id keys_code, loan_amount numeric,
+                               tenor_months integer);
+SELECT credit.enable_scoring('keys_coded_loans', customers => 'keys_coded_customers');
+ALTER TABLE keys_coded_customers OWNER TO credit_regress_keys;
+SET ROLE credit_regress_keys;
+ALTER TABLE keys_coded_customers ADD COLUMN note text;
+RESET ROLE;
+SELECT credit.disable_scoring('keys_coded_loans');
+DROP TABLE keys_coded_loans, keys_coded_customers;
+SELECT credit.disable_scoring('keys_coded');
+DROP TABLE keys_coded;
+DROP DOMAIN keys_code;
+DROP FUNCTION keys_check(text);
+
+-- enable_scoring scores the rows already there as the table's owner: the
+-- owner's own triggers never run with the calling superuser's rights.
+CREATE TABLE keys_owned (id integer PRIMARY KEY, monthly_income numeric, assets_value numeric,
+                         loan_amount numeric, tenor_months integer);
+CREATE TABLE keys_owned_runs (who text, superuser boolean);
+INSERT INTO keys_owned VALUES (1, 20000000, 0, 1000000, 12);
+ALTER TABLE keys_owned OWNER TO credit_regress_keys;
+ALTER TABLE keys_owned_runs OWNER TO credit_regress_keys;
+CREATE FUNCTION keys_owned_audit() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO public.keys_owned_runs
+    SELECT current_user, rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user;
+    RETURN NEW;
+END $$;
+SET ROLE credit_regress_keys;
+CREATE TRIGGER a_audit BEFORE UPDATE ON keys_owned FOR EACH ROW EXECUTE FUNCTION keys_owned_audit();
+RESET ROLE;
+SELECT credit.enable_scoring('keys_owned');
+SELECT who, superuser FROM keys_owned_runs;
+SELECT credit.disable_scoring('keys_owned');
+DROP TABLE keys_owned, keys_owned_runs;
+DROP FUNCTION keys_owned_audit();
+
+-- The alert settings are the DBA's: an application role cannot silence
+-- its own alerts for its session (42501).
+SET ROLE credit_regress_keys;
+SET credit_scoring.dsr_alert_ratio = '1000';
+SET credit_scoring.on_invalid = 'flag';
+RESET ROLE;
+
 DROP TABLE keys_enum, keys_domain, keys_customers, keys_loans, keys_text;
 DROP CAST (keys_kind AS text);
 DROP FUNCTION keys_kind_text(keys_kind);
