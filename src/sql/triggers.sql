@@ -1303,6 +1303,7 @@ DECLARE
     t_kind      char;
     t_name      text;
     c_key       text;
+    c_key_type  regtype;
     numeric_ok  regtype[] := ARRAY['numeric', 'smallint', 'integer', 'bigint', 'real', 'double precision']::regtype[];
     col         record;
     update_cols text;
@@ -1402,18 +1403,16 @@ BEGIN
             RAISE EXCEPTION 'credit.enable_scoring: permission denied for table %', customers
                 USING ERRCODE = 'insufficient_privilege';
         END IF;
-        SELECT a.attname INTO c_key
+        SELECT a.attname, a.atttypid INTO c_key, c_key_type
         FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
         WHERE i.indrelid = customers AND i.indisprimary AND i.indnkeyatts = 1;
         IF c_key IS NULL THEN
             RAISE EXCEPTION 'credit.enable_scoring: % has no single-column primary key', customers
                 USING ERRCODE = 'invalid_parameter_value';
         END IF;
-        IF NOT credit.key_type_ok((SELECT a.atttypid FROM pg_attribute a
-                                   WHERE a.attrelid = customers AND a.attname = c_key)) THEN
+        IF NOT credit.key_type_ok(c_key_type) THEN
             RAISE EXCEPTION 'credit.enable_scoring: key column %.% is of type %; a key must be of type smallint, integer, bigint, numeric, text, varchar or uuid (or a domain over one)',
-                            customers, c_key,
-                            (SELECT a.atttypid::regtype FROM pg_attribute a WHERE a.attrelid = customers AND a.attname = c_key)
+                            customers, c_key, c_key_type
                 USING ERRCODE = 'datatype_mismatch';
         END IF;
     END IF;
